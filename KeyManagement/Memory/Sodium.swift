@@ -1,0 +1,35 @@
+internal import CSodium
+
+/// One-time libsodium initialisation.
+///
+/// > sodium_init() initializes the library and should be called before any
+/// > other function provided by Sodium. [...] the function can be called more
+/// > than once, and can be called simultaneously from multiple threads.
+///
+/// A global `let` is initialised once, lazily and thread-safely by Swift, so
+/// touching `Sodium.ready` before any libsodium call is enough.
+enum Sodium {
+    static let ready: Void = {
+        // A negative return means the library could not initialise (no
+        // entropy source); nothing in simvault is safe without it.
+        guard sodium_init() >= 0 else {
+            fatalError("libsodium failed to initialise (sodium_init < 0): no secure random source")
+        }
+    }()
+
+    /// Fills `count` bytes with random data from the OS CSPRNG.
+    static func randomBytes(_ count: Int) -> [UInt8] {
+        _ = ready
+        var bytes = [UInt8](repeating: 0, count: count)
+        bytes.withUnsafeMutableBytes { randombytes_buf($0.baseAddress!, count) }
+        return bytes
+    }
+
+    /// Overwrites a Swift array in place, for the few places where a library
+    /// boundary forces key-adjacent bytes into ordinary memory.
+    static func wipe(_ bytes: inout [UInt8]) {
+        bytes.withUnsafeMutableBytes { buffer in
+            if let base = buffer.baseAddress { sodium_memzero(base, buffer.count) }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+/// Where a master key came from when a vault was unlocked.
+public enum KeySource: Sendable, Equatable, CustomStringConvertible {
+    /// Passed in directly by the embedding app.
+    case explicitKey
+    /// The Secret Service item of keyring slot `slotID`.
+    case keyring(slotID: Int)
+    /// Password slot `slotID`.
+    case password(slotID: Int)
+    /// Recovery slot `slotID`, opened with the recovery code.
+    case recoveryCode(slotID: Int)
+
+    public var description: String {
+        switch self {
+        case .explicitKey: return "explicit key"
+        case .keyring(let id): return "keyring (slot \(id))"
+        case .password(let id): return "password (slot \(id))"
+        case .recoveryCode(let id): return "recovery code (slot \(id))"
+        }
+    }
+
+    /// Short machine-readable name (`keyring`, `password`, ...).
+    public var kind: String {
+        switch self {
+        case .explicitKey: return "explicit"
+        case .keyring: return "keyring"
+        case .password: return "password"
+        case .recoveryCode: return "recovery"
+        }
+    }
+}
+
+/// A key source that was tried (or not applicable) and did not give the key,
+/// with the reason, so that a fallback can say why it happened.
+public struct SkippedKeySource: Sendable, Equatable, CustomStringConvertible {
+    /// `keyring`, `password` or `recovery`.
+    public var kind: String
+    /// Short reason, e.g. "keyring is locked".
+    public var reason: String
+    /// The keyring failure, when the keyring was the source.
+    public var keyringFailure: KeyringFailure?
+
+    public var description: String { "\(kind): \(reason)" }
+}

@@ -1,0 +1,78 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layering (DESIGN.md §2): the `simvault` CLI -> `SimVault` -> `VaultSchema`,
+// `VaultKeys` -> C system-library modules. Nothing below the CLI talks to the
+// terminal.
+//
+// Only libsqlcipher may provide the sqlite3_* symbols: if the plain libsqlite3
+// is loaded too, its symbols can win, `PRAGMA key` is silently ignored and
+// plaintext is written. `scripts/check-linkage` enforces this in CI and the
+// engine refuses to open a file when `PRAGMA cipher_version` is empty.
+
+let strictSwift: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "simvault",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "SimVault", targets: ["SimVault"]),
+        .executable(name: "simvault", targets: ["simvault"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: C system libraries (module map + shim header each)
+        .systemLibrary(
+            name: "CSQLCipher", path: "Sources/CSQLCipher", pkgConfig: "sqlcipher",
+            providers: [.apt(["libsqlcipher-dev"])]),
+        .systemLibrary(
+            name: "CSecret", path: "Sources/CSecret", pkgConfig: "libsecret-1",
+            providers: [.apt(["libsecret-1-dev"])]),
+        .systemLibrary(
+            name: "CSodium", path: "Sources/CSodium", pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+
+        // MARK: Key management and schema
+        .target(
+            name: "VaultKeys", dependencies: ["CSodium", "CSecret"],
+            path: "KeyManagement", swiftSettings: strictSwift),
+        .target(
+            name: "VaultSchema", dependencies: ["CSodium"],
+            path: "Schema", swiftSettings: strictSwift),
+
+        // MARK: The library and the CLI
+        .target(
+            name: "SimVault", dependencies: ["CSQLCipher", "CZlib", "CSodium", "VaultKeys", "VaultSchema"],
+            swiftSettings: strictSwift),
+        .executableTarget(
+            name: "simvault",
+            dependencies: ["SimVault", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSwift),
+
+        // MARK: Tests
+        .target(
+            name: "VaultTestSupport", dependencies: ["SimVault"],
+            path: "Tests/Support", swiftSettings: strictSwift),
+        .testTarget(
+            name: "VaultKeysTests", dependencies: ["VaultKeys", "VaultTestSupport"],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "VaultSchemaTests", dependencies: ["VaultSchema", "SimVault", "VaultTestSupport"],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "SimVaultTests", dependencies: ["SimVault", "VaultTestSupport"],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "SimVaultCLITests", dependencies: ["simvault", "VaultTestSupport"],
+            swiftSettings: strictSwift),
+    ],
+    swiftLanguageModes: [.v6]
+)

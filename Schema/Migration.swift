@@ -1,0 +1,35 @@
+internal import CSodium
+
+/// One numbered, append-only schema change: SQL compiled into the binary.
+///
+/// A migration is history: once released it is never edited (its checksum
+/// is recorded in the vault and compared at every open) and never depends on
+/// application types.
+public struct Migration: Sendable, Equatable {
+    /// 1, 2, 3... without gaps.
+    public let version: Int
+    /// Short snake_case description, e.g. `create_conversations`.
+    public let name: String
+    /// The statements, run in one transaction.
+    public let sql: String
+
+    public init(version: Int, name: String, sql: String) {
+        self.version = version
+        self.name = name
+        self.sql = sql
+    }
+
+    /// `blake2b-256:<hex>` over version, name and SQL text.
+    public var checksum: String {
+        _ = Self.sodiumReady
+        let bytes = Array("\(version)\n\(name)\n\(sql)".utf8)
+        var digest = [UInt8](repeating: 0, count: 32)
+        _ = crypto_generichash(&digest, 32, bytes, UInt64(bytes.count), nil, 0)
+        return "blake2b-256:" + digest.map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+
+    private static let sodiumReady: Void = { _ = sodium_init() }()
+}

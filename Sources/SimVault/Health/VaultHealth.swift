@@ -1,0 +1,231 @@
+import Foundation
+import VaultKeys
+import VaultSchema
+
+/// `simvault health`: every check of DESIGN.md §4, each reported with name,
+/// status and detail. It never modifies the vault (all database checks use
+/// read-only connections) and never throws: a failure is a failed check.
+///
+/// Checks that read pages run on fresh connections, so a page that fails its
+/// HMAC in one check cannot leave a connection in an error state that makes
+/// a later check report something else.
+public enum VaultHealth {
+    public static func check(
+        location: VaultLocation, unlock: UnlockRequest, configuration: VaultConfiguration = VaultConfiguration()
+    ) -> HealthReport {
+        var run = HealthRun(location: location, configuration: configuration)
+        run.perform(unlock)
+        return HealthReport(path: location.path, vaultID: run.header?.vaultID, checks: run.checks)
+    }
+}
+
+/// The state of one health run, check by check.
+private struct HealthRun {
+    let location: VaultLocation
+    let configuration: VaultConfiguration
+    var checks: [HealthCheck] = []
+    var header: KeyHeader?
+
+    init(location: VaultLocation, configuration: VaultConfiguration) {
+        self.location = location
+        self.configuration = configuration
+    }
+
+    mutating func perform(_ unlock: UnlockRequest) {
+        checkEngine()
+        guard checkFilesPresent(), let header = checkHeader() else { return skipRest(after: "header") }
+        self.header = header
+        guard let key = checkKeySource(unlock, header: header) else { return skipRest(after: "key check") }
+        guard checkDecrypts(key, header: header) else { return skipRest(after: "decrypt") }
+        checkIntegrity(key, header: header)
+        checkForeignKeys(key, header: header)
+        checkSchema(key, header: header)
+        checkPermissions()
+        checkSize(key, header: header)
+    }
+
+    private static let allNames = [
+        "engine", "files", "header", "key source", "key check", "decrypt", "vault id",
+        "integrity", "foreign keys", "schema", "permissions", "size",
+    ]
+
+    private mutating func add(_ name: String, _ status: HealthCheck.Status, _ detail: String) {
+        checks.append(HealthCheck(name, status, detail))
+    }
+
+    private mutating func skipRest(after name: String) {
+        let done = Set(checks.map(\.name))
+        for remaining in Self.allNames where !done.contains(remaining) {
+            if remaining == "permissions" { checkPermissions(); continue }
+            add(remaining, .skipped, "not checked: an earlier check failed")
+        }
+    }
+
+    // MARK: - Checks
+
+    private mutating func checkEngine() {
+        let engine = EngineCheck.inspect()
+        if engine.cipherVersion.isEmpty {
+            add("engine", .failed, "the SQLite library in use is not SQLCipher (PRAGMA cipher_version is empty): keys would be ignored")
+        } else if !engine.plainSQLiteLibraries.isEmpty {
+            add("engine", .failed, "plain SQLite is loaded into this process (\(engine.plainSQLiteLibraries.joined(separator: ", "))): its symbols could bypass encryption")
+        } else {
+            let provider = engine.cipherProvider.isEmpty ? "" : " (\(engine.cipherProvider))"
+            add("engine", .ok, "SQLCipher \(engine.cipherVersion)\(provider) on SQLite \(engine.sqliteVersion)")
+        }
+    }
+
+    private mutating func checkFilesPresent() -> Bool {
+        guard location.databaseExists else {
+            add("files", .failed, "no database at \(location.path)")
+            return false
+        }
+        add("files", .ok, "database \(location.path)")
+        return true
+    }
+
+    private mutating func checkHeader() -> KeyHeader? {
+        do {
+            let header = try KeyHeaderFile(path: location.headerPath).load()
+            let slots = header.slots.map { "\($0.kind.rawValue) (\($0.id))" }.joined(separator: ", ")
+            add("header", .ok, "\(location.headerPath): format \(header.version), vault \(header.vaultID), slots: \(slots.isEmpty ? "none" : slots)")
+            return header
+        } catch {
+            add("header", .failed, error.description)
+            return nil
+        }
+    }
+
+    private mutating func checkKeySource(_ unlock: UnlockRequest, header: KeyHeader) -> MasterKey? {
+        do {
+            let result = try KeyUnlocker(header: header, headerPath: location.headerPath).unlock(unlock)
+            if result.usedFallback {
+                let why = result.skipped.filter { $0.kind == "keyring" }.map(\.reason).joined(separator: "; ")
+                add("key source", .warning, "\(result.source), because the keyring could not be used: \(why)")
+            } else {
+                add("key source", .ok, result.source.description)
+            }
+            add("key check", .ok, "the key matches the header's key check value")
+            return result.masterKey
+        } catch .keyCheckMismatch {
+            add("key source", .ok, "a slot opened")
+            add("key check", .failed, KeyError.keyCheckMismatch(path: location.headerPath).description)
+            return nil
+        } catch {
+            add("key source", .failed, error.description)
+            return nil
+        }
+    }
+
+    private func openReader(_ key: MasterKey, header: KeyHeader) throws -> Connection {
+        try Vault.openConnection(
+            location: location, key: key,
+            options: configuration.connectionOptions(readOnly: true, pageSize: header.cipher.pageSize))
+    }
+
+    private mutating func checkDecrypts(_ key: MasterKey, header: KeyHeader) -> Bool {
+        do {
+            let connection = try openReader(key, header: header)
+            defer { connection.close() }
+            add("decrypt", .ok, "the database decrypts with the master key")
+            let stored: String? = try? VaultMeta.read(VaultMeta.vaultID, in: connection)
+            if stored == header.vaultID {
+                add("vault id", .ok, "database and header both belong to vault \(header.vaultID)")
+            } else {
+                add("vault id", .failed, "the header belongs to vault \(header.vaultID) but the database says \(stored ?? "nothing")")
+            }
+            return true
+        } catch {
+            add("decrypt", .failed, describe(error))
+            return false
+        }
+    }
+
+    private mutating func checkIntegrity(_ key: MasterKey, header: KeyHeader) {
+        do {
+            let connection = try openReader(key, header: header)
+            defer { connection.close() }
+            let pages: Int = try connection.scalar("PRAGMA page_count") ?? 0
+            let messages = try connection.fetchAll("PRAGMA integrity_check").compactMap { try? $0.get(0, as: String.self) }
+            if messages == ["ok"] {
+                add("integrity", .ok, "integrity_check ok: all \(pages) pages read and authenticated")
+            } else {
+                let shown = messages.prefix(5).joined(separator: "; ")
+                add("integrity", .failed, "integrity_check found \(messages.count) problem(s): \(shown). Restore from a backup.")
+            }
+        } catch {
+            add("integrity", .failed, "integrity_check could not read every page: \(describe(error)). Restore from a backup.")
+        }
+    }
+
+    private mutating func checkForeignKeys(_ key: MasterKey, header: KeyHeader) {
+        do {
+            let connection = try openReader(key, header: header)
+            defer { connection.close() }
+            let rows = try connection.fetchAll("PRAGMA foreign_key_check")
+            if rows.isEmpty {
+                add("foreign keys", .ok, "no violations")
+            } else {
+                let tables = Set(rows.compactMap { try? $0.get(0, as: String.self) }).sorted().joined(separator: ", ")
+                add("foreign keys", .failed, "\(rows.count) row(s) violate foreign keys in: \(tables)")
+            }
+        } catch {
+            add("foreign keys", .failed, describe(error))
+        }
+    }
+
+    private mutating func checkSchema(_ key: MasterKey, header: KeyHeader) {
+        do {
+            let connection = try openReader(key, header: header)
+            defer { connection.close() }
+            let status = try Migrator.simvault.status(of: ConnectionSchemaDatabase(connection: connection))
+            switch status.problem {
+            case nil where status.pending.isEmpty:
+                add("schema", .ok, "version \(status.currentVersion) (latest)")
+            case nil:
+                add("schema", .warning, "version \(status.currentVersion), \(status.pending.count) pending migration(s) up to \(status.latestVersion): run `simvault migrate`")
+            case .vaultNewer(let vault, let binary)?:
+                add("schema", .failed, "vault is newer than this simvault (schema \(vault), this binary supports \(binary)): upgrade simvault")
+            case let problem?:
+                add("schema", .failed, problem.description)
+            }
+        } catch {
+            add("schema", .failed, describe(error))
+        }
+    }
+
+    private mutating func checkPermissions() {
+        let present = location.allFiles.filter { FileManager.default.fileExists(atPath: $0) }
+        let exposed = present.filter(PrivateFile.isAccessibleByOthers)
+        if exposed.isEmpty {
+            let names = present.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
+            add("permissions", .ok, "owner-only (0600): \(names)")
+        } else {
+            let list = exposed.map { "\($0) (\(String(PrivateFile.permissions(of: $0) ?? 0, radix: 8)))" }.joined(separator: ", ")
+            add("permissions", .warning, "readable by group or others: \(list). Run `chmod 600` on them.")
+        }
+    }
+
+    private mutating func checkSize(_ key: MasterKey, header: KeyHeader) {
+        do {
+            let connection = try openReader(key, header: header)
+            defer { connection.close() }
+            let pages: Int = try connection.scalar("PRAGMA page_count") ?? 0
+            let free: Int = try connection.scalar("PRAGMA freelist_count") ?? 0
+            let database = VaultLocation.size(of: location.path) ?? 0
+            let wal = VaultLocation.size(of: location.walPath) ?? 0
+            let percent = pages > 0 ? free * 100 / pages : 0
+            add("size", .ok, "database \(ByteCount.format(database)), WAL \(ByteCount.format(wal)), \(pages) pages of \(header.cipher.pageSize) bytes, \(free) free (\(percent)%)")
+        } catch {
+            add("size", .failed, describe(error))
+        }
+    }
+
+    private func describe(_ error: any Error) -> String {
+        if let vaultError = error as? VaultError { return vaultError.errorDescription ?? "\(vaultError)" }
+        if let sqliteError = error as? SQLiteError {
+            return VaultError.classify(sqliteError, path: location.path)?.errorDescription ?? sqliteError.description
+        }
+        return String(describing: error)
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import VaultKeys
+
+/// `simvault info`: what can be learned about a vault, mostly without its
+/// key. Path, vault id, page size and slots come from the header; the schema
+/// version needs the key and is filled in only when a key source works.
+public struct VaultInfo: Sendable, Codable {
+    public struct Slot: Sendable, Codable, Equatable {
+        public let id: Int
+        public let type: String
+        /// Unix milliseconds.
+        public let createdAt: Int64
+
+        enum CodingKeys: String, CodingKey {
+            case id, type
+            case createdAt = "created_at"
+        }
+    }
+
+    public let path: String
+    public let headerPath: String
+    public let vaultID: String
+    public let pageSize: Int
+    public let cipherCompatibility: Int
+    public let headerVersion: Int
+    public let keyID: String
+    /// Unix milliseconds.
+    public let createdAt: Int64
+    public let slots: [Slot]
+    public let databaseBytes: Int64
+    public let walBytes: Int64
+    public let headerBytes: Int64
+    /// The vault's schema version; nil when no key source was available.
+    public let schemaVersion: Int?
+    /// The schema version this simvault supports.
+    public let supportedSchemaVersion: Int
+    /// Which source opened the vault (nil when none did).
+    public let keySource: String?
+    /// Why the schema version is missing (nil when it is present).
+    public let keyUnavailable: String?
+
+    enum CodingKeys: String, CodingKey {
+        case path, slots
+        case headerPath = "header_path"
+        case vaultID = "vault_id"
+        case pageSize = "page_size"
+        case cipherCompatibility = "cipher_compatibility"
+        case headerVersion = "header_version"
+        case keyID = "key_id"
+        case createdAt = "created_at"
+        case databaseBytes = "database_bytes"
+        case walBytes = "wal_bytes"
+        case headerBytes = "header_bytes"
+        case schemaVersion = "schema_version"
+        case supportedSchemaVersion = "supported_schema_version"
+        case keySource = "key_source"
+        case keyUnavailable = "key_unavailable"
+    }
+
+    /// Reads the header, and the schema version when `unlock` finds a key.
+    ///
+    /// A missing key source is not an error here (`keyUnavailable` says why);
+    /// a wrong key, corruption or a newer schema is: the error is returned
+    /// beside the information so the caller can show both.
+    ///
+    /// - Throws: ``VaultError`` `.notFound`, `.headerMissing`, `.corrupt`
+    ///   (damaged header), `.headerNewer`.
+    public static func read(
+        location: VaultLocation, unlock: UnlockRequest, configuration: VaultConfiguration = VaultConfiguration()
+    ) throws -> (info: VaultInfo, keyError: VaultError?) {
+        let header = try Vault.loadHeader(location)
+        var schemaVersion: Int?, keySource: String?, unavailable: String?, keyError: VaultError?
+        do {
+            let vault = try Vault.open(at: location, unlock: unlock, configuration: configuration)
+            defer { vault.close() }
+            schemaVersion = try vault.schemaVersion()
+            keySource = vault.unlockResult.source.description
+        } catch VaultError.noKeySource(let reasons) {
+            unavailable = reasons.joined(separator: "; ")
+        } catch let error as VaultError {
+            keyError = error
+            unavailable = error.errorDescription
+        }
+        let info = VaultInfo(
+            path: location.path, headerPath: location.headerPath, vaultID: header.vaultID,
+            pageSize: header.cipher.pageSize, cipherCompatibility: header.cipher.compatibility,
+            headerVersion: header.version, keyID: header.keyID, createdAt: header.createdAt,
+            slots: header.slots.map { Slot(id: $0.id, type: $0.kind.rawValue, createdAt: $0.createdAt) },
+            databaseBytes: VaultLocation.size(of: location.path) ?? 0,
+            walBytes: VaultLocation.size(of: location.walPath) ?? 0,
+            headerBytes: VaultLocation.size(of: location.headerPath) ?? 0,
+            schemaVersion: schemaVersion, supportedSchemaVersion: Vault.supportedSchemaVersion,
+            keySource: keySource, keyUnavailable: unavailable)
+        return (info, keyError)
+    }
+}

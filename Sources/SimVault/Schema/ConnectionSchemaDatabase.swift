@@ -1,0 +1,46 @@
+import VaultSchema
+
+/// Adapts a ``Connection`` to the migrator's ``SchemaDatabase`` protocol.
+struct ConnectionSchemaDatabase: SchemaDatabase {
+    let connection: Connection
+
+    func executeBatch(_ sql: String) throws { try connection.execute(sql) }
+
+    func execute(_ sql: String, arguments: [SchemaValue]) throws {
+        try connection.execute(sql, arguments.map(Self.convert))
+    }
+
+    func query(_ sql: String) throws -> [[SchemaValue]] {
+        try connection.fetchAll(sql).map { row in
+            row.values.map { value in
+                switch value {
+                case .null: return .null
+                case .integer(let v): return .integer(v)
+                case .real(let v): return .integer(Int64(v))
+                case .text(let v): return .text(v)
+                case .blob(let v): return .text(String(decoding: v, as: UTF8.self))
+                }
+            }
+        }
+    }
+
+    func inTransaction(_ body: () throws -> Void) throws {
+        try connection.inTransaction(.immediate, body)
+    }
+
+    func inRolledBackTransaction(_ body: () throws -> Void) throws {
+        try connection.execute("BEGIN IMMEDIATE TRANSACTION")
+        defer { connection.rollbackIfNeeded() }
+        // Each migration runs in a savepoint here, so a failure inside is
+        // reported the same way as in a real run.
+        try connection.inSavepoint(body)
+    }
+
+    private static func convert(_ value: SchemaValue) -> any DatabaseValueConvertible {
+        switch value {
+        case .null: return DatabaseValue.null
+        case .integer(let v): return v
+        case .text(let v): return v
+        }
+    }
+}

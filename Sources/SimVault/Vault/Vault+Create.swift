@@ -1,0 +1,190 @@
+import Foundation
+import Glibc
+public import VaultKeys
+import VaultSchema
+
+/// How `Vault.create` protects the new vault's master key.
+public struct VaultCreationOptions: Sendable {
+    /// Store the master key in the Secret Service (keyring slot).
+    public var usesKeyring = true
+    /// The Secret Service client.
+    public var keyring = SecretServiceKeyring()
+    /// A password for a password slot (none when nil).
+    public var password: SecretBytes?
+    /// Argon2id cost of the password slot.
+    public var passwordKDF = PasswordKDF()
+    /// Create a recovery slot and return its code (shown once).
+    public var createsRecoveryCode = true
+    /// Connection tuning of the returned vault.
+    public var configuration = VaultConfiguration()
+
+    public init() {}
+}
+
+/// A new vault, and what the user must be told once.
+public struct VaultCreation: Sendable {
+    /// The open vault.
+    public let vault: Vault
+    /// The recovery code (`XXXXX-...`): show it once, never store it.
+    public let recoveryCode: SecretBytes?
+    /// Set when the keyring was asked for but could not be used, so the
+    /// vault is protected by its password slot only.
+    public let keyringFailure: KeyringFailure?
+}
+
+extension Vault {
+    /// Creates a vault at `location` with a fresh random master key.
+    ///
+    /// Refuses to overwrite anything. Slots: a keyring item (unless
+    /// `usesKeyring` is false or the Secret Service is unavailable), a password
+    /// slot when a password is given, a recovery slot. With neither a keyring
+    /// slot nor a password slot it fails with `.noKeySource` and creates
+    /// nothing. On any failure everything made so far is removed, including
+    /// the keyring item.
+    ///
+    /// The database is built under a temporary name and moved into place only
+    /// after the header is written, so an interrupted `init` leaves no
+    /// half-made vault at the final path.
+    ///
+    /// - Throws: ``VaultError`` — `.alreadyExists`, `.noKeySource`, `.io`,
+    ///   `.diskFull`.
+    public static func create(at location: VaultLocation, options: VaultCreationOptions = VaultCreationOptions()) throws -> VaultCreation {
+        for file in location.allFiles where FileManager.default.fileExists(atPath: file) {
+            throw VaultError.alreadyExists(path: file)
+        }
+        let masterKey = MasterKey.generate()
+        let vaultID = UUID().uuidString.lowercased()
+        var header = KeyHeader(vaultID: vaultID, masterKey: masterKey)
+        var cleanup = CreationCleanup(keyring: options.keyring, vaultID: vaultID)
+
+        do {
+            var keyringFailure: KeyringFailure?
+            if options.usesKeyring {
+                do {
+                    try options.keyring.store(masterKey, vaultID: vaultID, keyID: header.keyID, label: "simvault vault \(vaultID) (\(location.path))")
+                    cleanup.storedKeyringItem = true
+                    header.slots.append(KeySlot(id: header.nextSlotID, material: .keyring(KeyringSlot(keyID: header.keyID))))
+                } catch {
+                    keyringFailure = error
+                }
+            }
+            if let password = options.password {
+                let slotID = header.nextSlotID
+                do {
+                    let slot = try PasswordSlot.wrap(masterKey, password: password, vaultID: vaultID, slotID: slotID, kdf: options.passwordKDF)
+                    header.slots.append(KeySlot(id: slotID, material: .password(slot)))
+                } catch {
+                    throw VaultError(error)
+                }
+            }
+            guard !header.slots.isEmpty else {
+                var reasons = [keyringFailure?.description ?? "the keyring was not used (--no-keyring)"]
+                reasons.append("no password given")
+                throw VaultError.noKeySource(reasons: reasons)
+            }
+            var recoveryText: SecretBytes?
+            if options.createsRecoveryCode {
+                let code = RecoveryCode.generate()
+                header.slots.append(KeySlot(id: header.nextSlotID, material: .recovery(RecoverySlot.seal(masterKey, for: code))))
+                recoveryText = code.formatted()
+            }
+
+            try createDirectory(location.directory)
+            let staging = location.directory + "/.\((location.path as NSString).lastPathComponent).creating-\(UUID().uuidString.prefix(8))"
+            cleanup.stagingPath = staging
+            try buildDatabase(at: staging, masterKey: masterKey, header: header)
+
+            do {
+                try KeyHeaderFile(path: location.headerPath).write(header, creating: true)
+            } catch {
+                throw VaultError(error)
+            }
+            cleanup.wroteHeader = location.headerPath
+            try moveIntoPlace(staging, location.path)
+            cleanup.stagingPath = nil
+
+            let vault = try Vault(
+                location: location, header: header,
+                unlockResult: UnlockResult(masterKey: masterKey, source: .explicitKey, skipped: []),
+                configuration: options.configuration)
+            cleanup.finished = true
+            return VaultCreation(vault: vault, recoveryCode: recoveryText, keyringFailure: keyringFailure)
+        } catch {
+            cleanup.undo(location: location)
+            throw error
+        }
+    }
+
+    /// Creates the database file (0600 before SQLite touches it: SQLite gives
+    /// the WAL and SHM files the database's mode), applies every migration
+    /// and records the vault id, then closes it cleanly so no WAL remains.
+    private static func buildDatabase(at path: String, masterKey: MasterKey, header: KeyHeader) throws {
+        do {
+            let fd = try PrivateFile.createExclusive(path)
+            Glibc.close(fd)
+        } catch {
+            throw error.isDiskFull ? VaultError.diskFull(detail: error.description) : VaultError.io(detail: error.description)
+        }
+        var options = Connection.Options()
+        options.pageSize = header.cipher.pageSize
+        options.synchronous = "FULL"
+        let connection: Connection
+        do {
+            connection = try Connection(path: path, key: masterKey, options: options)
+        } catch let error as SQLiteError {
+            throw VaultError.classify(error, path: path) ?? VaultError.io(detail: "cannot create \(path): \(error.message)")
+        }
+        defer { connection.close() }
+        do {
+            try Migrator.simvault.migrate(ConnectionSchemaDatabase(connection: connection), now: Clock.nowMilliseconds)
+            try connection.inTransaction(.immediate) {
+                try VaultMeta.write(VaultMeta.vaultID, header.vaultID, in: connection)
+                try VaultMeta.write(VaultMeta.createdAt, String(header.createdAt), in: connection)
+                try VaultMeta.write(VaultMeta.createdBy, "simvault \(SimVaultVersion.current)", in: connection)
+            }
+            // Fold the WAL into the file so the rename moves everything.
+            try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        } catch let error as SQLiteError {
+            throw VaultError.classify(error, path: path) ?? VaultError.io(detail: "cannot create \(path): \(error.message)")
+        }
+    }
+
+    private static func createDirectory(_ directory: String) throws {
+        do { try PrivateFile.createDirectory(directory) } catch {
+            throw VaultError.io(detail: "cannot create directory: \(error.description)")
+        }
+    }
+
+    /// link+unlink instead of rename: fails if the target appeared meanwhile.
+    private static func moveIntoPlace(_ staging: String, _ final: String) throws {
+        for suffix in ["-wal", "-shm"] { unlink(staging + suffix) }
+        guard link(staging, final) == 0 else {
+            let code = errno
+            if code == EEXIST { throw VaultError.alreadyExists(path: final) }
+            throw VaultError.io(detail: "cannot move the new database to \(final): \(String(cString: strerror(code)))")
+        }
+        unlink(staging)
+        do { try PrivateFile.syncDirectory((final as NSString).deletingLastPathComponent.isEmpty ? "." : (final as NSString).deletingLastPathComponent) } catch {
+            throw VaultError.io(detail: error.description)
+        }
+    }
+}
+
+/// What `create` has made so far, so a failure can remove exactly that.
+private struct CreationCleanup {
+    let keyring: SecretServiceKeyring
+    let vaultID: String
+    var storedKeyringItem = false
+    var stagingPath: String?
+    var wroteHeader: String?
+    var finished = false
+
+    func undo(location: VaultLocation) {
+        guard !finished else { return }
+        if let stagingPath {
+            for suffix in ["", "-wal", "-shm", "-journal"] { unlink(stagingPath + suffix) }
+        }
+        if let wroteHeader { unlink(wroteHeader) }
+        if storedKeyringItem { _ = try? keyring.remove(vaultID: vaultID) }
+    }
+}

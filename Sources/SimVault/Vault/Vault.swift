@@ -1,0 +1,217 @@
+public import Foundation
+public import VaultKeys
+import VaultSchema
+
+/// An open, unlocked simvault: one encrypted SQLCipher database, its key
+/// header, one writer connection and a pool of readers.
+///
+/// ```swift
+/// let vault = try Vault.open(at: VaultLocation.defaultLocation(), unlock: UnlockRequest())
+/// let count = try vault.read { db in try db.scalar("SELECT count(*) FROM vault_meta", as: Int.self) }
+/// try vault.write { db in try db.execute("INSERT INTO ...", [...]) }
+/// ```
+///
+/// `read` runs on a reader in a deferred transaction (a consistent snapshot);
+/// `write` runs on the single writer in an immediate transaction, committed
+/// when the closure returns and rolled back when it throws. Both have async
+/// variants that do not block the caller's thread.
+///
+/// Sendable: the writer is serialized by its lock, readers by the pool, and
+/// everything else is immutable after open.
+public final class Vault: Sendable {
+    /// The vault's files.
+    public let location: VaultLocation
+    /// The key header as it was when the vault was opened.
+    public let header: KeyHeader
+    /// Which key source opened the vault, and which were skipped and why.
+    public let unlockResult: UnlockResult
+    /// The configuration the vault was opened with.
+    public let configuration: VaultConfiguration
+
+    let masterKey: MasterKey
+    private let writer: SerializedConnection
+    private let readers: ReaderPool
+
+    /// Database path.
+    public var path: String { location.path }
+    /// The vault's UUID.
+    public var vaultID: String { header.vaultID }
+
+    // MARK: - Opening
+
+    /// Opens and unlocks the vault at `location`.
+    ///
+    /// The key comes from `unlock` (explicit key, keyring, password, recovery
+    /// code, in that order) and is verified against the header's key check
+    /// value before the database is touched, so every failure is named
+    /// precisely.
+    ///
+    /// - Throws: ``VaultError`` — `.notFound`, `.headerMissing`, `.wrongKey`,
+    ///   `.noKeySource`, `.corrupt`, `.busy`, `.schemaNewer`, `.headerNewer`.
+    public static func open(
+        at location: VaultLocation, unlock: UnlockRequest, configuration: VaultConfiguration = VaultConfiguration()
+    ) throws -> Vault {
+        let header = try loadHeader(location)
+        let unlocked: UnlockResult
+        do {
+            unlocked = try KeyUnlocker(header: header, headerPath: location.headerPath).unlock(unlock)
+        } catch {
+            throw VaultError(error)
+        }
+        return try Vault(location: location, header: header, unlockResult: unlocked, configuration: configuration)
+    }
+
+    /// Reads the header of the vault at `location`, checking that the
+    /// database exists first.
+    static func loadHeader(_ location: VaultLocation) throws -> KeyHeader {
+        guard location.databaseExists else {
+            let headerExists = FileManager.default.fileExists(atPath: location.headerPath)
+            throw VaultError.notFound(
+                path: location.path,
+                detail: headerExists ? "a key header exists at \(location.headerPath) but the database does not; if an init was interrupted, remove the header and run init again" : nil)
+        }
+        do {
+            return try KeyHeaderFile(path: location.headerPath).load()
+        } catch {
+            throw VaultError(error)
+        }
+    }
+
+    init(location: VaultLocation, header: KeyHeader, unlockResult: UnlockResult, configuration: VaultConfiguration) throws {
+        self.location = location
+        self.header = header
+        self.unlockResult = unlockResult
+        self.configuration = configuration
+        masterKey = unlockResult.masterKey
+
+        let writerConnection = try Self.openConnection(
+            location: location, key: unlockResult.masterKey,
+            options: configuration.connectionOptions(readOnly: false, pageSize: header.cipher.pageSize))
+        try Self.verifyIdentity(of: writerConnection, header: header, location: location)
+        try Self.verifySchemaHistory(of: writerConnection, location: location)
+        writer = SerializedConnection(writerConnection)
+
+        let key = unlockResult.masterKey
+        let readerOptions = configuration.connectionOptions(readOnly: true, pageSize: header.cipher.pageSize)
+        readers = ReaderPool(maximumCount: configuration.maximumReaderCount) {
+            try Self.openConnection(location: location, key: key, options: readerOptions)
+        }
+    }
+
+    /// Opens one connection with a key that has already passed the key check,
+    /// so "not a database" here means damage, not a wrong key.
+    static func openConnection(location: VaultLocation, key: MasterKey, options: Connection.Options) throws -> Connection {
+        do {
+            return try Connection(path: location.path, key: key, options: options)
+        } catch let error as SQLiteError {
+            if error.isNotADatabase {
+                throw VaultError.corrupt(detail: "the key is right (it matches the key header) but \(location.path) does not decrypt: its first page is damaged, or the file is not this vault's database")
+            }
+            if let mapped = VaultError.classify(error, path: location.path) { throw mapped }
+            throw VaultError.io(detail: "cannot open \(location.path): \(error.message)")
+        }
+    }
+
+    /// The database must carry the header's vault id: a header copied from
+    /// another vault is caught here, even if its key happened to decrypt.
+    private static func verifyIdentity(of connection: Connection, header: KeyHeader, location: VaultLocation) throws {
+        let storedID: String?
+        do {
+            let hasMeta: Bool = try connection.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'vault_meta'") ?? false
+            storedID = hasMeta ? try VaultMeta.read(VaultMeta.vaultID, in: connection) : nil
+        } catch let error as SQLiteError {
+            throw VaultError.classify(error, path: location.path) ?? error
+        }
+        guard let storedID else {
+            throw VaultError.corrupt(detail: "\(location.path) has no vault id: it is not a simvault database")
+        }
+        guard storedID == header.vaultID else {
+            throw VaultError.corrupt(detail: "the key header belongs to vault \(header.vaultID) but the database is vault \(storedID)")
+        }
+    }
+
+    /// Refuses a vault this binary must not touch: schema newer than the
+    /// binary (exit 14), or a migration history that was altered (exit 12).
+    /// Pending migrations are allowed; `migrate` applies them.
+    private static func verifySchemaHistory(of connection: Connection, location: VaultLocation) throws {
+        let status: Migrator.Status
+        do {
+            status = try Migrator.simvault.status(of: ConnectionSchemaDatabase(connection: connection))
+        } catch let error as SQLiteError {
+            throw VaultError.classify(error, path: location.path) ?? error
+        }
+        switch status.problem {
+        case nil: return
+        case .vaultNewer(let vault, let binary)?: throw VaultError.schemaNewer(vault: vault, binary: binary)
+        case let problem?: throw VaultError.corrupt(detail: problem.description)
+        }
+    }
+
+    // MARK: - Access
+
+    /// Runs `body` on a reader connection inside a deferred transaction: all
+    /// its queries see one consistent snapshot.
+    public func read<T>(_ body: (Connection) throws -> T) throws -> T {
+        try mappingEngineErrors {
+            try readers.withReader { db in try db.inTransaction(.deferred) { try body(db) } }
+        }
+    }
+
+    /// Runs `body` on the writer inside an immediate transaction: committed
+    /// when it returns, rolled back when it throws.
+    public func write<T>(_ body: (Connection) throws -> T) throws -> T {
+        try mappingEngineErrors {
+            try writer.sync { db in try db.inTransaction(.immediate) { try body(db) } }
+        }
+    }
+
+    /// Runs `body` on the writer with no transaction around it (for PRAGMAs
+    /// and statements that cannot run inside one, such as VACUUM).
+    public func writeWithoutTransaction<T>(_ body: (Connection) throws -> T) throws -> T {
+        try mappingEngineErrors { try writer.sync(body) }
+    }
+
+    /// Async `read`: runs on a background thread, never blocking the caller.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+        try await Self.offload { try self.read(body) }
+    }
+
+    /// Async `write`.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+        try await Self.offload { try self.write(body) }
+    }
+
+    /// Closes the writer and all readers. Later calls throw `.closed`.
+    public func close() {
+        readers.close()
+        writer.close()
+    }
+
+    deinit { close() }
+
+    private func mappingEngineErrors<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as SQLiteError {
+            throw VaultError.classify(error, path: location.path) ?? error
+        }
+    }
+
+    private static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async {
+                continuation.resume(with: Result { try work() })
+            }
+        }
+    }
+
+    // MARK: - Schema
+
+    /// The vault's schema version (`PRAGMA user_version`).
+    public func schemaVersion() throws -> Int {
+        try read { db in try db.scalar("PRAGMA user_version") ?? 0 }
+    }
+
+    /// The schema version this simvault creates and understands.
+    public static var supportedSchemaVersion: Int { Migrator.simvault.latestVersion }
+}

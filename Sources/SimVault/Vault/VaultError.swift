@@ -1,0 +1,114 @@
+public import Foundation
+public import VaultKeys
+
+/// The errors simvault reports to apps and users. Each has a message that
+/// says what happened and what to do next, and maps to one exit code of the
+/// CLI contract (DESIGN.md §4). The library, not the CLI, decides which case
+/// applies: it tells a wrong key from a corrupt database with the key check
+/// value.
+public enum VaultError: Error, Sendable, Equatable {
+    /// No vault database at `path` (exit 15).
+    case notFound(path: String, detail: String?)
+    /// The database exists but its key header does not (exit 15).
+    case headerMissing(headerPath: String)
+    /// `init` refuses to overwrite (exit 1).
+    case alreadyExists(path: String)
+    /// Wrong password, recovery code, explicit key, or a keyring item holding
+    /// another key (exit 10).
+    case wrongKey(reason: String)
+    /// No key source could be used (exit 11).
+    case noKeySource(reasons: [String])
+    /// The vault or its header is corrupt or was tampered with (exit 12).
+    case corrupt(detail: String)
+    /// Another process holds the vault (exit 13).
+    case busy(detail: String)
+    /// The vault was written by a newer simvault (exit 14).
+    case schemaNewer(vault: Int, binary: Int)
+    /// The header format is newer than this simvault (exit 14).
+    case headerNewer(version: Int, supported: Int)
+    /// The process is not using SQLCipher; refusing to write plaintext.
+    case engineNotSQLCipher(detail: String)
+    /// The disk or quota is full; nothing was committed.
+    case diskFull(detail: String)
+    /// A file operation failed.
+    case io(detail: String)
+    /// A key operation failed for a reason other than the above.
+    case keyManagement(detail: String)
+    /// An argument the caller passed is invalid.
+    case invalidArgument(detail: String)
+    /// The vault was closed.
+    case closed
+}
+
+extension VaultError: LocalizedError {
+    public var errorDescription: String? {
+        switch self {
+        case .notFound(let path, let detail):
+            return "vault not found at \(path)\(detail.map { " (\($0))" } ?? ""). Create one with `simvault init`, or pass --vault PATH."
+        case .headerMissing(let headerPath):
+            return "the vault's key header \(headerPath) is missing: without it the key slots cannot be opened. Restore it from a backup (every backup carries a copy)."
+        case .alreadyExists(let path):
+            return "\(path) already exists; refusing to overwrite it. Choose another path with --vault or remove the old vault yourself."
+        case .wrongKey(let reason):
+            return reason
+        case .noKeySource(let reasons):
+            return KeyError.noKeySource(reasons: reasons).description
+        case .corrupt(let detail):
+            return "the vault is corrupt or was tampered with: \(detail). Run `simvault health` for details; restore from a backup if it fails."
+        case .busy(let detail):
+            return "the vault is busy: \(detail). Close other programs using it and retry."
+        case .schemaNewer(let vault, let binary):
+            return "the vault's schema is version \(vault), newer than this simvault supports (\(binary)). Upgrade simvault."
+        case .headerNewer(let version, let supported):
+            return "the vault's key header is format \(version), newer than this simvault supports (\(supported)). Upgrade simvault."
+        case .engineNotSQLCipher(let detail):
+            return "refusing to open: \(detail)."
+        case .diskFull(let detail):
+            return "the disk is full: \(detail). Nothing was committed; free space and retry."
+        case .io(let detail):
+            return detail
+        case .keyManagement(let detail):
+            return detail
+        case .invalidArgument(let detail):
+            return detail
+        case .closed:
+            return "the vault is closed."
+        }
+    }
+}
+
+extension VaultError {
+    /// Maps a key-layer error to the public error.
+    public init(_ error: KeyError) {
+        switch error {
+        case .wrongKey, .wrongPassword, .wrongRecoveryCode, .recoveryCodeMistyped, .keyringKeyMismatch:
+            self = .wrongKey(reason: error.description)
+        case .noKeySource(let reasons):
+            self = .noKeySource(reasons: reasons)
+        case .headerNotFound(let path):
+            self = .headerMissing(headerPath: path)
+        case .headerDamaged, .keyCheckMismatch, .malformedKey:
+            self = .corrupt(detail: error.description)
+        case .headerUnsupported(_, let version, let supported):
+            self = .headerNewer(version: version, supported: supported)
+        case .headerExists(let path):
+            self = .alreadyExists(path: path)
+        case .keyring(let failure):
+            self = .noKeySource(reasons: [failure.description])
+        case .headerWriteFailed, .noSuchSlot, .slotNotFound, .cryptoFailure, .secretInputFailed:
+            self = .keyManagement(detail: error.description)
+        }
+    }
+
+    /// Maps an engine error met while the key is known to be right: damage
+    /// and tampering become `.corrupt`, lock contention `.busy`, a full disk
+    /// `.diskFull`. Other SQLite errors are returned unchanged (nil).
+    static func classify(_ error: SQLiteError, path: String) -> VaultError? {
+        if error.isNotADatabase || error.isCorrupt {
+            return .corrupt(detail: "\(path): a page failed its integrity (HMAC) check or the b-tree is damaged (SQLite: \(error.message))")
+        }
+        if error.isBusy { return .busy(detail: "\(path) is locked by another connection (SQLite: \(error.message))") }
+        if error.isDiskFull { return .diskFull(detail: "\(path): \(error.message)") }
+        return nil
+    }
+}

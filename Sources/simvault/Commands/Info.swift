@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import SimVault
+
+extension SimVaultCommand {
+    /// `simvault info`: describe a vault, with or without its key.
+    struct Info: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a vault's path, id, page size, key slots and sizes.",
+            discussion: """
+                Needs no key: everything but the schema version comes from the key header. \
+                The schema version is shown when the keyring (or --password-file) opens the \
+                vault; info never prompts.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var keys: KeyOptions
+
+        func run() throws {
+            let location = global.location
+            let (info, keyError) = try VaultInfo.read(location: location, unlock: keys.unlockRequest(location: location, prompts: false))
+            if global.json {
+                try Terminal.printJSON(info)
+            } else {
+                print(render(info))
+            }
+            if let keyError { throw keyError }
+        }
+
+        private func render(_ info: VaultInfo) -> String {
+            let slots = info.slots.map { "      \($0.id)  \($0.type.padding(toLength: 9, withPad: " ", startingAt: 0)) created \(Terminal.isoDate(milliseconds: $0.createdAt))" }
+            let schema = info.schemaVersion.map { "version \($0) (this simvault supports \(info.supportedSchemaVersion))" }
+                ?? "unknown: \(info.keyUnavailable ?? "no key")"
+            return """
+                path           \(info.path)
+                key header     \(info.headerPath)
+                vault id       \(info.vaultID)
+                created        \(Terminal.isoDate(milliseconds: info.createdAt))
+                cipher         SQLCipher raw key, page size \(info.pageSize), compatibility \(info.cipherCompatibility)
+                key id         \(info.keyID)
+                database       \(ByteCount.format(info.databaseBytes)) (WAL \(ByteCount.format(info.walBytes)))
+                schema         \(schema)
+                key source     \(info.keySource ?? "none")
+                key slots
+                \(slots.joined(separator: "\n"))
+                """
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import SimVault
+
+/// The `simvault` root command: configuration only (swift-argument-parser's
+/// Math.swift shape). Subcommands live in `Commands/`, one file each.
+@main
+struct SimVaultCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simvault",
+        abstract: "An encrypted vault for an AI desktop app's conversations, agents, workflows and API keys.",
+        discussion: """
+            The vault is one SQLCipher database with its key in the Secret Service \
+            (GNOME Keyring, KWallet, KeePassXC), a password slot, and a recovery code.
+
+            Exit codes: 0 ok; 1 failure; 64 usage; 10 wrong key or password; \
+            11 no key source available; 12 vault or header corrupt or tampered; \
+            13 vault busy; 14 vault newer than this simvault; 15 vault or header not found. \
+            `health` exits 0 healthy, 1 warnings, 2 failed.
+            """,
+        version: SimVaultVersion.current,
+        subcommands: [Init.self, Info.self, Health.self]
+    )
+
+    /// Parses, runs, and turns every error into the documented exit code.
+    static func main() {
+        // Whatever the caller's umask, nothing simvault creates is readable
+        // by others (files are also created 0600 explicitly).
+        umask(0o077)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if let code = ExitCodes.code(for: error) {
+                Terminal.printError(error)
+                Foundation.exit(code)
+            }
+            exit(withError: error)
+        }
+    }
+}

@@ -1,0 +1,18 @@
+import ArgumentParser
+import SimVault
+
+/// Options every command shares.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Path of the vault database.",
+        discussion: "Defaults to $SIMVAULT_PATH, else $XDG_DATA_HOME/simvault/vault.db, else ~/.local/share/simvault/vault.db.",
+        valueName: "path"))
+    var vault: String?
+
+    @Flag(name: .long, help: "Print machine-readable JSON on stdout.")
+    var json = false
+
+    var location: VaultLocation {
+        vault.map(VaultLocation.init(path:)) ?? VaultLocation.defaultLocation()
+    }
+}

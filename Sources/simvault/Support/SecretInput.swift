@@ -1,0 +1,80 @@
+import Foundation
+import SimVault
+
+/// Reads passwords and recovery codes into secret memory: from a file given
+/// with `--password-file FILE` (`-` is stdin), or from a no-echo prompt when
+/// stdin is a terminal. Never from argv or the environment, and never by
+/// prompting when stdin is not a terminal.
+enum SecretInput {
+    /// Longest secret accepted (a password file is not a place for a novel).
+    static let maximumLength = 4096
+
+    /// Reads a whole file (or stdin for `-`), dropping one trailing newline.
+    static func read(file: String, what: String) throws -> SecretBytes {
+        let fd = file == "-" ? STDIN_FILENO : open(file, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw CLIError("cannot read the \(what) file \(file): \(String(cString: strerror(errno)))")
+        }
+        defer { if fd != STDIN_FILENO { close(fd) } }
+        let secret = try readSecret(from: fd, stopAtNewline: false, what: what)
+        guard secret.count > 0 else { throw CLIError("the \(what) file \(file) is empty") }
+        return secret
+    }
+
+    /// Prompts on the terminal with echo off. Returns nil when stdin is not a
+    /// terminal (the caller then reports that no secret was given).
+    static func prompt(_ message: String, confirm: Bool = false, what: String) throws -> SecretBytes? {
+        guard Terminal.stdinIsTTY else { return nil }
+        let first = try promptOnce(message, what: what)
+        guard first.count > 0 else { throw CLIError("the \(what) must not be empty") }
+        if confirm {
+            let second = try promptOnce("Repeat \(what): ", what: what)
+            guard first.constantTimeEquals(second) else { throw CLIError("the two \(what)s do not match; nothing was changed") }
+        }
+        return first
+    }
+
+    private static func promptOnce(_ message: String, what: String) throws -> SecretBytes {
+        Terminal.writeError(message)
+        var saved = termios()
+        let hasTerminal = tcgetattr(STDIN_FILENO, &saved) == 0
+        if hasTerminal {
+            var silent = saved
+            silent.c_lflag &= ~tcflag_t(ECHO)
+            silent.c_lflag |= tcflag_t(ECHONL)
+            tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
+        }
+        defer { if hasTerminal { tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved) } }
+        return try readSecret(from: STDIN_FILENO, stopAtNewline: true, what: what)
+    }
+
+    /// Reads byte by byte into a secret buffer (no Swift String, no Data),
+    /// then trims the line ending.
+    private static func readSecret(from fd: Int32, stopAtNewline: Bool, what: String) throws -> SecretBytes {
+        var length = 0
+        var overflow = false
+        var failure: Int32 = 0
+        let buffer = SecretBytes(count: maximumLength + 1) { out in
+            while length <= maximumLength {
+                let got = Glibc.read(fd, out.baseAddress! + length, stopAtNewline ? 1 : maximumLength + 1 - length)
+                if got < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                if got == 0 { return }
+                if stopAtNewline, out[length] == 0x0A { return }
+                length += got
+            }
+            overflow = true
+        }
+        if failure != 0 { throw CLIError("cannot read the \(what): \(String(cString: strerror(failure)))") }
+        if overflow { throw CLIError("the \(what) is longer than \(maximumLength) bytes") }
+        var end = length
+        buffer.withUnsafeBytes { bytes in
+            if end > 0, bytes[end - 1] == 0x0A { end -= 1 }
+            if end > 0, bytes[end - 1] == 0x0D { end -= 1 }
+        }
+        return buffer.slice(0..<end)
+    }
+}
