@@ -58,8 +58,9 @@ let package = Package(
             swiftSettings: strictSwift),
 
         // MARK: Tests
+        .target(name: "CSpawn", path: "Tests/CSpawn"),
         .target(
-            name: "VaultTestSupport", dependencies: ["SimVault"],
+            name: "VaultTestSupport", dependencies: ["SimVault", "CSpawn"],
             path: "Tests/Support", swiftSettings: strictSwift),
         .testTarget(
             name: "VaultKeysTests", dependencies: ["VaultKeys", "VaultTestSupport"],

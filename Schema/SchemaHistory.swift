@@ -3,5 +3,6 @@
 public enum SchemaHistory {
     public static let all: [Migration] = [
         M0001_CreateVaultMeta.migration,
+        M0002_CreateAccessLog.migration,
     ]
 }

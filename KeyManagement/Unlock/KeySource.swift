@@ -18,6 +18,14 @@ public enum KeySource: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The slot that gave the key (nil for an explicit key).
+    public var slotID: Int? {
+        switch self {
+        case .explicitKey: return nil
+        case .keyring(let id), .password(let id), .recoveryCode(let id): return id
+        }
+    }
+
     /// Short machine-readable name (`keyring`, `password`, ...).
     public var kind: String {
         switch self {

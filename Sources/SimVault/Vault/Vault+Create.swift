@@ -92,7 +92,7 @@ extension Vault {
             try createDirectory(location.directory)
             let staging = location.directory + "/.\((location.path as NSString).lastPathComponent).creating-\(UUID().uuidString.prefix(8))"
             cleanup.stagingPath = staging
-            try buildDatabase(at: staging, masterKey: masterKey, header: header)
+            try buildDatabase(at: staging, masterKey: masterKey, header: header, actor: options.configuration.actor)
 
             do {
                 try KeyHeaderFile(path: location.headerPath).write(header, creating: true)
@@ -118,7 +118,7 @@ extension Vault {
     /// Creates the database file (0600 before SQLite touches it: SQLite gives
     /// the WAL and SHM files the database's mode), applies every migration
     /// and records the vault id, then closes it cleanly so no WAL remains.
-    private static func buildDatabase(at path: String, masterKey: MasterKey, header: KeyHeader) throws {
+    private static func buildDatabase(at path: String, masterKey: MasterKey, header: KeyHeader, actor: String) throws {
         do {
             let fd = try PrivateFile.createExclusive(path)
             Glibc.close(fd)
@@ -141,6 +141,10 @@ extension Vault {
                 try VaultMeta.write(VaultMeta.vaultID, header.vaultID, in: connection)
                 try VaultMeta.write(VaultMeta.createdAt, String(header.createdAt), in: connection)
                 try VaultMeta.write(VaultMeta.createdBy, "simvault \(SimVaultVersion.current)", in: connection)
+                let slots = header.slots.map { "\($0.id):\($0.kind.rawValue)" }.joined(separator: ",")
+                try AccessLog.record(
+                    AccessEvent(action: "vault.init", resource: header.vaultID, detail: ["slots": slots, "schema_version": String(Migrator.simvault.latestVersion)]),
+                    actor: actor, in: connection)
             }
             // Fold the WAL into the file so the rename moves everything.
             try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")

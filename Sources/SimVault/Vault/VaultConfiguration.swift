@@ -10,6 +10,8 @@ public struct VaultConfiguration: Sendable {
     public var busyTimeout: Double = 5
     /// `PRAGMA synchronous` for the writer (NORMAL or FULL).
     public var synchronous = "NORMAL"
+    /// Who is acting, as written to `access_log.actor` (e.g. "simvault-cli").
+    public var actor = "simvault-library"
 
     public init() {}
 

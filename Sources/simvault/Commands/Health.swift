@@ -14,7 +14,7 @@ extension SimVaultCommand {
 
         func run() throws {
             let location = global.location
-            let report = VaultHealth.check(location: location, unlock: keys.unlockRequest(location: location))
+            let report = VaultHealth.check(location: location, unlock: keys.unlockRequest(location: location), configuration: global.configuration)
             if global.json {
                 try Terminal.printJSON(report)
             } else {

@@ -18,7 +18,7 @@ extension SimVaultCommand {
 
         func run() throws {
             let location = global.location
-            let (info, keyError) = try VaultInfo.read(location: location, unlock: keys.unlockRequest(location: location, prompts: false))
+            let (info, keyError) = try VaultInfo.read(location: location, unlock: keys.unlockRequest(location: location, prompts: false), configuration: global.configuration)
             if global.json {
                 try Terminal.printJSON(info)
             } else {

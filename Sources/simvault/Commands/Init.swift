@@ -51,6 +51,7 @@ extension SimVaultCommand {
             }
 
             var options = VaultCreationOptions()
+            options.configuration = global.configuration
             options.usesKeyring = !noKeyring
             options.keyring = SecretServiceKeyring(timeout: keyringTimeout)
             options.password = try password(keyring: options.keyring)

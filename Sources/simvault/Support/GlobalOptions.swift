@@ -12,6 +12,13 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Print machine-readable JSON on stdout.")
     var json = false
 
+    /// Vault configuration for CLI runs: audit rows name the CLI.
+    var configuration: VaultConfiguration {
+        var configuration = VaultConfiguration()
+        configuration.actor = "simvault-cli \(SimVaultVersion.current)"
+        return configuration
+    }
+
     var location: VaultLocation {
         vault.map(VaultLocation.init(path:)) ?? VaultLocation.defaultLocation()
     }

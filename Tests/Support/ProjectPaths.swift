@@ -1,0 +1,33 @@
+public import Foundation
+
+/// Locations inside the package, found from this file's path, and the built
+/// `simvault` binary.
+public enum ProjectPaths {
+    /// The package root (the directory holding Package.swift).
+    public static let root: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url.path }
+        }
+        fatalError("Package.swift not found above \(#filePath)")
+    }()
+
+    /// A script in `scripts/`.
+    public static func script(_ name: String) -> String { root + "/scripts/" + name }
+
+    /// The `simvault` executable built with the tests: next to the test
+    /// bundle (same configuration and sanitizer), or `$SIMVAULT_BIN`.
+    public static let simvaultBinary: String = {
+        if let explicit = ProcessInfo.processInfo.environment["SIMVAULT_BIN"] { return explicit }
+        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = testBinary.deletingLastPathComponent()
+        // The bundle may be a directory (`*.xctest/...`) on some platforms.
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("simvault").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory.deleteLastPathComponent()
+        }
+        return root + "/.build/debug/simvault"
+    }()
+}
