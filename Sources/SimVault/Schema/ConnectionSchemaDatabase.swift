@@ -1,16 +1,20 @@
-import VaultSchema
+package import VaultSchema
 
 /// Adapts a ``Connection`` to the migrator's ``SchemaDatabase`` protocol.
-struct ConnectionSchemaDatabase: SchemaDatabase {
-    let connection: Connection
+///
+/// `package`: the schema tests run the migrator on real connections.
+package struct ConnectionSchemaDatabase: SchemaDatabase {
+    package let connection: Connection
 
-    func executeBatch(_ sql: String) throws { try connection.execute(sql) }
+    package init(connection: Connection) { self.connection = connection }
 
-    func execute(_ sql: String, arguments: [SchemaValue]) throws {
+    package func executeBatch(_ sql: String) throws { try connection.execute(sql) }
+
+    package func execute(_ sql: String, arguments: [SchemaValue]) throws {
         try connection.execute(sql, arguments.map(Self.convert))
     }
 
-    func query(_ sql: String) throws -> [[SchemaValue]] {
+    package func query(_ sql: String) throws -> [[SchemaValue]] {
         try connection.fetchAll(sql).map { row in
             row.values.map { value in
                 switch value {
@@ -24,11 +28,11 @@ struct ConnectionSchemaDatabase: SchemaDatabase {
         }
     }
 
-    func inTransaction(_ body: () throws -> Void) throws {
+    package func inTransaction(_ body: () throws -> Void) throws {
         try connection.inTransaction(.immediate, body)
     }
 
-    func inRolledBackTransaction(_ body: () throws -> Void) throws {
+    package func inRolledBackTransaction(_ body: () throws -> Void) throws {
         try connection.execute("BEGIN IMMEDIATE TRANSACTION")
         defer { connection.rollbackIfNeeded() }
         // Each migration runs in a savepoint here, so a failure inside is

@@ -17,6 +17,9 @@ public struct VaultCreationOptions: Sendable {
     public var createsRecoveryCode = true
     /// Connection tuning of the returned vault.
     public var configuration = VaultConfiguration()
+    /// Build the schema only up to this version (nil: the latest). Only the
+    /// tests use it, to make vaults as an older simvault left them.
+    package var schemaVersion: Int?
 
     public init() {}
 }
@@ -92,7 +95,7 @@ extension Vault {
             try createDirectory(location.directory)
             let staging = location.directory + "/.\((location.path as NSString).lastPathComponent).creating-\(UUID().uuidString.prefix(8))"
             cleanup.stagingPath = staging
-            try buildDatabase(at: staging, masterKey: masterKey, header: header, actor: options.configuration.actor)
+            try buildDatabase(at: staging, masterKey: masterKey, header: header, schemaVersion: options.schemaVersion, actor: options.configuration.actor)
 
             do {
                 try KeyHeaderFile(path: location.headerPath).write(header, creating: true)
@@ -118,7 +121,7 @@ extension Vault {
     /// Creates the database file (0600 before SQLite touches it: SQLite gives
     /// the WAL and SHM files the database's mode), applies every migration
     /// and records the vault id, then closes it cleanly so no WAL remains.
-    private static func buildDatabase(at path: String, masterKey: MasterKey, header: KeyHeader, actor: String) throws {
+    private static func buildDatabase(at path: String, masterKey: MasterKey, header: KeyHeader, schemaVersion: Int?, actor: String) throws {
         do {
             let fd = try PrivateFile.createExclusive(path)
             Glibc.close(fd)
@@ -136,14 +139,14 @@ extension Vault {
         }
         defer { connection.close() }
         do {
-            try Migrator.simvault.migrate(ConnectionSchemaDatabase(connection: connection), now: Clock.nowMilliseconds)
+            let applied = try Migrator.simvault.migrate(ConnectionSchemaDatabase(connection: connection), to: schemaVersion, now: Clock.nowMilliseconds)
             try connection.inTransaction(.immediate) {
                 try VaultMeta.write(VaultMeta.vaultID, header.vaultID, in: connection)
                 try VaultMeta.write(VaultMeta.createdAt, String(header.createdAt), in: connection)
                 try VaultMeta.write(VaultMeta.createdBy, "simvault \(SimVaultVersion.current)", in: connection)
                 let slots = header.slots.map { "\($0.id):\($0.kind.rawValue)" }.joined(separator: ",")
                 try AccessLog.record(
-                    AccessEvent(action: "vault.init", resource: header.vaultID, detail: ["slots": slots, "schema_version": String(Migrator.simvault.latestVersion)]),
+                    AccessEvent(action: "vault.init", resource: header.vaultID, detail: ["slots": slots, "schema_version": String(applied.last?.version ?? 0)]),
                     actor: actor, in: connection)
             }
             // Fold the WAL into the file so the rename moves everything.

@@ -140,11 +140,7 @@ public final class Vault: Sendable {
         } catch let error as SQLiteError {
             throw VaultError.classify(error, path: location.path) ?? error
         }
-        switch status.problem {
-        case nil: return
-        case .vaultNewer(let vault, let binary)?: throw VaultError.schemaNewer(vault: vault, binary: binary)
-        case let problem?: throw VaultError.corrupt(detail: problem.description)
-        }
+        if let problem = status.problem { throw VaultError(problem) }
     }
 
     // MARK: - Access
@@ -197,7 +193,7 @@ public final class Vault: Sendable {
         }
     }
 
-    private static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global(qos: .userInitiated).async {
                 continuation.resume(with: Result { try work() })

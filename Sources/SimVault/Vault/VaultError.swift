@@ -36,6 +36,15 @@ public enum VaultError: Error, Sendable, Equatable {
     case keyManagement(detail: String)
     /// An argument the caller passed is invalid.
     case invalidArgument(detail: String)
+    /// The vault has pending migrations and the operation needs the current
+    /// schema (exit 1). `simvault migrate` (or ``Vault/migrate(to:backupDirectory:)``)
+    /// applies them after a verified backup.
+    case schemaOutdated(vault: Int, binary: Int)
+    /// A migration failed; it was rolled back and the vault is at `version`
+    /// (exit 1).
+    case migrationFailed(detail: String, version: Int, backupPath: String?)
+    /// No record of `kind` with `id` (a conversation, a secret...) (exit 1).
+    case recordNotFound(kind: String, id: String)
     /// The vault was closed.
     case closed
 }
@@ -71,6 +80,13 @@ extension VaultError: LocalizedError {
             return detail
         case .invalidArgument(let detail):
             return detail
+        case .schemaOutdated(let vault, let binary):
+            return "the vault's schema is version \(vault) and this simvault uses version \(binary). Run `simvault migrate` (it takes a verified backup first), then retry."
+        case .migrationFailed(let detail, let version, let backupPath):
+            let backup = backupPath.map { " The backup taken before migrating is \($0)." } ?? ""
+            return "\(detail). The vault stays at schema version \(version): every earlier migration committed, the failed one was rolled back.\(backup)"
+        case .recordNotFound(let kind, let id):
+            return "no \(kind) \"\(id)\" in this vault."
         case .closed:
             return "the vault is closed."
         }

@@ -44,6 +44,7 @@ enum ExitCodes {
         case .schemaNewer, .headerNewer: return newerThanBinary
         case .invalidArgument: return usage
         case .alreadyExists, .engineNotSQLCipher, .diskFull, .io, .keyManagement, .closed: return failure
+        case .schemaOutdated, .migrationFailed, .recordNotFound: return failure
         }
     }
 }

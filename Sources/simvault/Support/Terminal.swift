@@ -24,10 +24,13 @@ enum Terminal {
         FileHandle.standardError.write(Data(text.utf8))
     }
 
-    /// Pretty, stable JSON (sorted keys) on stdout.
+    /// Pretty, stable JSON (sorted keys) on stdout. Keys are snake_case:
+    /// library records (`conversationID`) print as `conversation_id`, like
+    /// the reports that spell their keys out.
     static func printJSON<T: Encodable>(_ value: T) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
         var data = try encoder.encode(value)
         data.append(0x0A)
         FileHandle.standardOutput.write(data)

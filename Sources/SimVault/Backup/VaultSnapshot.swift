@@ -1,0 +1,172 @@
+public import Foundation
+import VaultKeys
+
+/// A consistent, encrypted, verified copy of a vault: its database (still
+/// encrypted with the same master key) and its key header, so the copy opens
+/// exactly like the original (same vault id, same key slots, same keyring
+/// item).
+///
+/// ```swift
+/// let copy = try vault.snapshot(to: VaultLocation(path: "/backups/vault-2025-11-23.db"))
+/// print(copy.path, copy.schemaVersion)
+/// ```
+///
+/// How it is taken, and why it is consistent: SQLCipher 3.4.1 has neither
+/// `VACUUM INTO` nor a usable backup API for encrypted databases, so the
+/// files are copied as they are. The copy is made under the vault's writer
+/// lock (this process's writer, inside `BEGIN IMMEDIATE`, which also holds
+/// the WAL write lock against other processes): no transaction can commit
+/// while the database file and its WAL are read, and no commit means no
+/// checkpoint writes into the file. The WAL is copied with it and folded
+/// into the copy afterwards, so committed transactions still in the WAL are
+/// part of the snapshot. The copy is never decrypted on disk.
+///
+/// It is then verified on fresh connections: it opens with the master key,
+/// `PRAGMA integrity_check` reads (and so authenticates) every page, it
+/// holds the same vault id and schema version, and the copied header loads
+/// and accepts the key. A copy that fails is deleted and the error says so.
+/// Other writers wait (up to their busy timeout) while the files are copied.
+public struct VaultSnapshot: Sendable, Equatable, Codable {
+    /// The copy's database file.
+    public let path: String
+    /// The copy's key header.
+    public let headerPath: String
+    public let vaultID: String
+    /// The schema version of the copy.
+    public let schemaVersion: Int
+    /// Size of the copy's database file.
+    public let databaseBytes: Int64
+    /// Unix milliseconds.
+    public let createdAt: Int64
+
+    /// Where simvault keeps automatic snapshots of the vault at `location`:
+    /// `<vault>.backups/<name>-schema<N>-<label>-<UTC time>.db` beside it.
+    public static func automaticLocation(for location: VaultLocation, schemaVersion: Int, label: String, at date: Date = Date()) -> VaultLocation {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmssSSS'Z'"
+        let name = ((location.path as NSString).lastPathComponent as NSString).deletingPathExtension
+        return VaultLocation(path: "\(location.path).backups/\(name)-schema\(schemaVersion)-\(label)-\(formatter.string(from: date)).db")
+    }
+}
+
+extension Vault {
+    /// Takes a verified snapshot of this vault into `destination` (database
+    /// at its path, header beside it as `<path>.keys`).
+    ///
+    /// - Throws: ``VaultError/alreadyExists(path:)`` when a destination file
+    ///   exists; ``VaultError/io(detail:)``, ``VaultError/diskFull(detail:)``
+    ///   when copying fails; ``VaultError/corrupt(detail:)`` when the copy
+    ///   fails verification (the vault itself may be damaged: run
+    ///   `simvault health`).
+    public func snapshot(to destination: VaultLocation) throws -> VaultSnapshot {
+        try writeWithoutTransaction { db in try VaultSnapshot.take(of: self, writer: db, to: destination) }
+    }
+}
+
+extension VaultSnapshot {
+    /// Takes the snapshot with `writer`, the vault's writer connection, held
+    /// by the caller (so a caller can snapshot and then migrate without
+    /// letting another write in between from this process).
+    static func take(of vault: Vault, writer: Connection, to destination: VaultLocation) throws -> VaultSnapshot {
+        for file in destination.allFiles where FileManager.default.fileExists(atPath: file) {
+            throw VaultError.alreadyExists(path: file)
+        }
+        do { try PrivateFile.createDirectory(destination.directory) } catch {
+            throw VaultError.io(detail: "cannot create the backup directory: \(error.description)")
+        }
+        let source = vault.location
+        do {
+            // Keep the WAL short; PASSIVE never waits for readers.
+            try writer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            let version = try writer.inTransaction(.immediate) { () throws -> Int in
+                let version: Int = try writer.scalar("PRAGMA user_version") ?? 0
+                try copy(source.headerPath, to: destination.headerPath)
+                try copy(source.path, to: destination.path)
+                if (VaultLocation.size(of: source.walPath) ?? 0) > 0 { try copy(source.walPath, to: destination.walPath) }
+                return version
+            }
+            try foldWAL(of: destination, vault: vault)
+            try verify(destination, vault: vault, schemaVersion: version)
+            return VaultSnapshot(
+                path: destination.path, headerPath: destination.headerPath, vaultID: vault.vaultID, schemaVersion: version,
+                databaseBytes: VaultLocation.size(of: destination.path) ?? 0, createdAt: Clock.nowMilliseconds())
+        } catch {
+            for file in destination.allFiles { unlink(file) }
+            throw error
+        }
+    }
+
+    /// Replays the copied WAL into the copy's database file, leaving one
+    /// self-contained file.
+    private static func foldWAL(of destination: VaultLocation, vault: Vault) throws {
+        let connection = try Vault.openConnection(
+            location: destination, key: vault.masterKey,
+            options: vault.configuration.connectionOptions(readOnly: false, pageSize: vault.header.cipher.pageSize))
+        try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        connection.close()
+        for file in [destination.walPath, destination.shmPath] where (VaultLocation.size(of: file) ?? 0) == 0 { unlink(file) }
+        do { try PrivateFile.syncDirectory(destination.directory) } catch {
+            throw VaultError.io(detail: error.description)
+        }
+    }
+
+    /// Opens the copy afresh and reads every page.
+    private static func verify(_ destination: VaultLocation, vault: Vault, schemaVersion: Int) throws {
+        let failure = { (detail: String) in
+            VaultError.corrupt(detail: "the backup copy \(destination.path) failed verification (\(detail)); it was deleted. The vault itself may be damaged: run `simvault health`")
+        }
+        let connection: Connection
+        do {
+            connection = try Vault.openConnection(
+                location: destination, key: vault.masterKey,
+                options: vault.configuration.connectionOptions(readOnly: true, pageSize: vault.header.cipher.pageSize))
+        } catch {
+            throw failure("it does not open: \(error)")
+        }
+        defer { connection.close() }
+        let problems: [String]
+        let vaultID: String?
+        let version: Int
+        do {
+            problems = try connection.fetchAll("PRAGMA integrity_check").compactMap { try? $0.get(0, as: String.self) }
+            vaultID = try VaultMeta.read(VaultMeta.vaultID, in: connection)
+            version = try connection.scalar("PRAGMA user_version") ?? -1
+        } catch {
+            throw failure("reading it failed: \(error)")
+        }
+        guard problems == ["ok"] else { throw failure("integrity_check: \(problems.prefix(3).joined(separator: "; "))") }
+        guard vaultID == vault.vaultID else { throw failure("it holds vault \(vaultID ?? "none")") }
+        guard version == schemaVersion else { throw failure("schema version \(version), expected \(schemaVersion)") }
+        do {
+            let header = try KeyHeaderFile(path: destination.headerPath).load()
+            guard header.vaultID == vault.vaultID, header.accepts(vault.masterKey) else { throw failure("its key header does not match the key") }
+        } catch let error as KeyError {
+            throw failure("its key header: \(error.description)")
+        }
+    }
+
+    /// Copies a file into a new 0600 file and fsyncs it.
+    private static func copy(_ source: String, to target: String) throws {
+        do {
+            let fd = try PrivateFile.createExclusive(target)
+            let output = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+            guard let input = FileHandle(forReadingAtPath: source) else {
+                throw VaultError.io(detail: "cannot read \(source) to back it up")
+            }
+            defer { try? input.close() }
+            while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
+                try output.write(contentsOf: chunk)
+            }
+            try output.synchronize()
+        } catch let error as PrivateFile.Failure {
+            throw error.isDiskFull ? VaultError.diskFull(detail: error.description) : VaultError.io(detail: error.description)
+        } catch let error as VaultError {
+            throw error
+        } catch {
+            let text = "cannot copy \(source) to \(target): \(error.localizedDescription)"
+            throw (error as NSError).code == Int(ENOSPC) ? VaultError.diskFull(detail: text) : VaultError.io(detail: text)
+        }
+    }
+}

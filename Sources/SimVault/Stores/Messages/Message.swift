@@ -1,0 +1,58 @@
+/// One message of a conversation, at a fixed position in it.
+public struct Message: Sendable, Equatable, Hashable, Codable, Identifiable {
+    /// Who wrote it.
+    public enum Role: String, Sendable, Codable, CaseIterable {
+        case system, user, assistant, tool
+    }
+
+    public let id: String
+    public let conversationID: String
+    /// 0, 1, 2... in the order messages were appended. Deleting a message
+    /// leaves a gap (appending always goes after the current last message).
+    public let position: Int
+    public var role: Role
+    /// The text (or JSON, for structured content) that the search index covers.
+    public var content: String
+    /// App-defined content type, e.g. `text`, `markdown`, `tool_call`.
+    public var contentType: String
+    /// The model that produced it, for assistant messages.
+    public var model: String?
+    /// Token count, when known.
+    public var tokens: Int?
+    /// App-specific JSON.
+    public var metadata: String?
+    /// Unix milliseconds.
+    public let createdAt: Int64
+    /// Unix milliseconds.
+    public var updatedAt: Int64
+
+    init(row: Row) throws {
+        id = try row.get("id")
+        conversationID = try row.get("conversation_id")
+        position = try row.get("position")
+        let roleText: String = try row.get("role")
+        guard let role = Role(rawValue: roleText) else {
+            throw RowDecodingError(column: "role", detail: "unknown message role \(roleText)")
+        }
+        self.role = role
+        content = try row.get("content")
+        contentType = try row.get("content_type")
+        model = try row.get("model")
+        tokens = try row.get("tokens")
+        metadata = try row.get("metadata")
+        createdAt = try row.get("created_at")
+        updatedAt = try row.get("updated_at")
+    }
+}
+
+/// One page of a conversation's messages, in position order.
+public struct MessagePage: Sendable, Equatable, Codable {
+    /// The messages, oldest first.
+    public let messages: [Message]
+    /// Pass as `after:` to ``MessageStore/page(in:after:limit:)`` for the next
+    /// page; nil when this page reaches the end.
+    public let nextPosition: Int?
+    /// Pass as `before:` to ``MessageStore/latest(in:before:limit:)`` for the
+    /// page before this one; nil when this page reaches the start.
+    public let previousPosition: Int?
+}

@@ -1,0 +1,140 @@
+/// Appends, pages through, edits and deletes a conversation's ``Message``s.
+///
+/// ```swift
+/// try vault.messages.append(to: chat.id, role: .user, content: "What's the weather in Lyon?")
+/// var page = try vault.messages.page(in: chat.id, limit: 100)   // oldest first
+/// while let next = page.nextPosition {
+///     page = try vault.messages.page(in: chat.id, after: next, limit: 100)
+/// }
+/// let tail = try vault.messages.latest(in: chat.id, limit: 20)  // for a chat view
+/// ```
+///
+/// Every change keeps the full-text index in step (triggers in the same
+/// transaction), so ``Vault/search(_:in:limit:)`` never returns a deleted
+/// message or misses an edit.
+public struct MessageStore: Sendable {
+    let vault: Vault
+
+    /// Adds a message at the end of the conversation and moves the
+    /// conversation's `updatedAt`/`lastMessageAt`.
+    ///
+    /// - Throws: ``VaultError/recordNotFound(kind:id:)`` when the
+    ///   conversation does not exist; ``VaultError/invalidArgument(detail:)``
+    ///   for metadata that is not JSON or a negative token count.
+    @discardableResult
+    public func append(
+        to conversationID: String, role: Message.Role, content: String, contentType: String = "text",
+        model: String? = nil, tokens: Int? = nil, metadata: String? = nil, id: String? = nil
+    ) throws -> Message {
+        try RecordID.requireJSON(metadata, "a message's metadata")
+        if let tokens, tokens < 0 { throw VaultError.invalidArgument(detail: "a token count cannot be negative") }
+        let id = id ?? RecordID.make()
+        try RecordID.require(id, "a message id")
+        return try vault.writeData { db in
+            try RecordID.requireExists("conversations", "conversation", conversationID, in: db)
+            let position: Int = try db.scalar(
+                "SELECT coalesce(max(position) + 1, 0) FROM messages WHERE conversation_id = ?", [conversationID]) ?? 0
+            let now = Clock.nowMilliseconds()
+            try db.execute("""
+                INSERT INTO messages (id, conversation_id, position, role, content, content_type, model, tokens, metadata,
+                    created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [id, conversationID, position, role.rawValue, content, contentType, model, tokens, metadata, now, now])
+            try db.execute(
+                "UPDATE conversations SET updated_at = ?, last_message_at = ? WHERE id = ?", [now, now, conversationID])
+            return try Self.fetch(id, in: db)
+        }
+    }
+
+    /// The message with `id`, or nil.
+    public func get(id: String) throws -> Message? {
+        try vault.readData { db in try db.fetchOne("SELECT * FROM messages WHERE id = ?", [id]).map(Message.init(row:)) }
+    }
+
+    /// Up to `limit` messages after position `after` (from the start when
+    /// nil), oldest first.
+    public func page(in conversationID: String, after: Int? = nil, limit: Int = 50) throws -> MessagePage {
+        let size = RecordID.pageSize(limit)
+        return try vault.readData { db in
+            let rows = try db.fetchAll(
+                "SELECT * FROM messages WHERE conversation_id = ? AND position > ? ORDER BY position LIMIT ?",
+                [conversationID, after ?? -1, size + 1]
+            ).map(Message.init(row:))
+            let messages = Array(rows.prefix(size))
+            let hasEarlier = try Self.exists(in: conversationID, before: messages.first?.position ?? (after ?? -1) + 1, db)
+            return MessagePage(
+                messages: messages, nextPosition: rows.count > size ? messages.last?.position : nil,
+                previousPosition: hasEarlier ? messages.first?.position : nil)
+        }
+    }
+
+    /// The `limit` messages just before position `before` (the newest when
+    /// nil), oldest first: what a chat view shows, scrolling up.
+    public func latest(in conversationID: String, before: Int? = nil, limit: Int = 50) throws -> MessagePage {
+        let size = RecordID.pageSize(limit)
+        return try vault.readData { db in
+            let rows = try db.fetchAll(
+                "SELECT * FROM messages WHERE conversation_id = ? AND position < ? ORDER BY position DESC LIMIT ?",
+                [conversationID, before ?? Int.max, size + 1]
+            ).map(Message.init(row:))
+            let messages = Array(rows.prefix(size).reversed())
+            let hasLater = try db.scalar(
+                "SELECT 1 FROM messages WHERE conversation_id = ? AND position >= ? LIMIT 1",
+                [conversationID, before ?? Int.max], as: Int.self) != nil
+            return MessagePage(
+                messages: messages, nextPosition: hasLater ? messages.last?.position : nil,
+                previousPosition: rows.count > size ? messages.first?.position : nil)
+        }
+    }
+
+    /// Number of messages in the conversation.
+    public func count(in conversationID: String) throws -> Int {
+        try vault.readData { db in
+            try db.scalar("SELECT count(*) FROM messages WHERE conversation_id = ?", [conversationID]) ?? 0
+        }
+    }
+
+    /// Saves an edited message: role, content, content type, model, tokens
+    /// and metadata. The search index follows the new content.
+    ///
+    /// - Throws: ``VaultError/recordNotFound(kind:id:)``,
+    ///   ``VaultError/invalidArgument(detail:)``.
+    @discardableResult
+    public func update(_ message: Message) throws -> Message {
+        try RecordID.requireJSON(message.metadata, "a message's metadata")
+        if let tokens = message.tokens, tokens < 0 { throw VaultError.invalidArgument(detail: "a token count cannot be negative") }
+        return try vault.writeData { db in
+            try db.execute("""
+                UPDATE messages SET role = ?, content = ?, content_type = ?, model = ?, tokens = ?, metadata = ?, updated_at = ?
+                WHERE id = ?
+                """,
+                [message.role.rawValue, message.content, message.contentType, message.model, message.tokens,
+                 message.metadata, Clock.nowMilliseconds(), message.id])
+            return try Self.fetch(message.id, in: db)
+        }
+    }
+
+    /// Deletes the message, its attachments and its index entry. Returns
+    /// false if there was no such message.
+    @discardableResult
+    public func delete(id: String) throws -> Bool {
+        try vault.writeData { db in
+            try db.execute("DELETE FROM messages WHERE id = ?", [id])
+            return db.changes == 1
+        }
+    }
+
+    private static func exists(in conversationID: String, before position: Int, _ db: Connection) throws -> Bool {
+        try db.scalar(
+            "SELECT 1 FROM messages WHERE conversation_id = ? AND position < ? LIMIT 1", [conversationID, position],
+            as: Int.self) != nil
+    }
+
+    static func fetch(_ id: String, in db: Connection) throws -> Message {
+        guard let row = try db.fetchOne("SELECT * FROM messages WHERE id = ?", [id]) else {
+            throw VaultError.recordNotFound(kind: "message", id: id)
+        }
+        return try Message(row: row)
+    }
+}

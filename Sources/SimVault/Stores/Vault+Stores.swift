@@ -1,0 +1,117 @@
+import Foundation
+import VaultSchema
+
+/// The typed stores of a vault, and the rule they share: they work only on a
+/// vault whose schema is exactly the one this simvault knows.
+///
+/// ```swift
+/// let vault = try Vault.open(at: location, unlock: UnlockRequest())
+/// try vault.migrate()                      // no-op when already current
+/// let chat = try vault.conversations.create(title: "Trip planning")
+/// try vault.messages.append(to: chat.id, role: .user, content: "Find me a train to Lyon")
+/// ```
+///
+/// Every store is a small `Sendable` value over the vault: make as many as
+/// you like, from any thread. Reads run on the reader pool (one consistent
+/// snapshot per call), writes on the single writer in one immediate
+/// transaction per call. For async code, wrap calls in ``Vault/perform(_:)``.
+extension Vault {
+    /// Users of the app.
+    public var users: UserStore { UserStore(vault: self) }
+    /// Agent configurations.
+    public var agents: AgentStore { AgentStore(vault: self) }
+    /// Conversations (chat threads).
+    public var conversations: ConversationStore { ConversationStore(vault: self) }
+    /// Messages of conversations.
+    public var messages: MessageStore { MessageStore(vault: self) }
+    /// Files attached to messages, stored inside the vault.
+    public var attachments: AttachmentStore { AttachmentStore(vault: self) }
+    /// Workflows, their compressed state and history.
+    public var workflows: WorkflowStore { WorkflowStore(vault: self) }
+    /// Workflow and agent runs.
+    public var runs: RunStore { RunStore(vault: self) }
+    /// Typed app settings with defaults in code.
+    public var settings: SettingsStore { SettingsStore(vault: self) }
+    /// Sealed provider API keys and environment variables.
+    public var secrets: SecretStore { SecretStore(vault: self) }
+
+    /// Runs `body` on a background thread and returns its result: the async
+    /// face of every store, without blocking the caller's thread (or actor).
+    ///
+    /// ```swift
+    /// let page = try await vault.perform { try $0.messages.page(in: chatID) }
+    /// ```
+    ///
+    /// - Throws: whatever `body` throws.
+    public func perform<T: Sendable>(_ body: @escaping @Sendable (Vault) throws -> T) async throws -> T {
+        try await Self.offload { try body(self) }
+    }
+
+    // MARK: - Schema-checked access
+
+    /// `read`, after checking that the schema is current (in the same
+    /// snapshot, so a migration by another process is seen).
+    func readData<T>(_ body: (Connection) throws -> T) throws -> T {
+        try read { db in
+            try Self.requireCurrentSchema(db)
+            return try body(db)
+        }
+    }
+
+    /// `write`, after checking that the schema is current (inside the same
+    /// transaction).
+    func writeData<T>(_ body: (Connection) throws -> T) throws -> T {
+        try write { db in
+            try Self.requireCurrentSchema(db)
+            return try body(db)
+        }
+    }
+
+    /// Pending migrations: the tables the stores need may not exist yet, and
+    /// migrating is an explicit step (it takes a backup first). A vault that
+    /// became newer since it was opened is refused like at open.
+    static func requireCurrentSchema(_ db: Connection) throws {
+        let version: Int = try db.scalar("PRAGMA user_version") ?? 0
+        let latest = Migrator.simvault.latestVersion
+        if version < latest { throw VaultError.schemaOutdated(vault: version, binary: latest) }
+        if version > latest { throw VaultError.schemaNewer(vault: version, binary: latest) }
+    }
+}
+
+/// Identifiers and argument checks shared by the stores.
+enum RecordID {
+    /// A new random identifier: a lowercase UUID.
+    static func make() -> String { UUID().uuidString.lowercased() }
+
+    /// Refuses an empty or blank identifier or name.
+    static func require(_ value: String, _ what: String) throws {
+        guard !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw VaultError.invalidArgument(detail: "\(what) must not be empty")
+        }
+    }
+
+    /// Refuses text that is not JSON (for the columns documented as JSON).
+    static func requireJSON(_ text: String?, _ what: String) throws {
+        guard let text else { return }
+        try requireJSON(Data(text.utf8), what)
+    }
+
+    /// Refuses bytes that are not JSON (workflow states, run payloads).
+    static func requireJSON(_ bytes: Data, _ what: String) throws {
+        guard (try? JSONSerialization.jsonObject(with: bytes, options: [.fragmentsAllowed])) != nil else {
+            throw VaultError.invalidArgument(detail: "\(what) must be JSON")
+        }
+    }
+
+    /// Throws ``VaultError/recordNotFound(kind:id:)`` unless `table` has a
+    /// row with `id`, so a missing parent is named instead of failing with a
+    /// bare foreign key error. `table` is always a constant of simvault's.
+    static func requireExists(_ table: String, _ kind: String, _ id: String, in db: Connection) throws {
+        guard try db.scalar("SELECT 1 FROM \(table) WHERE id = ?", [id], as: Int.self) != nil else {
+            throw VaultError.recordNotFound(kind: kind, id: id)
+        }
+    }
+
+    /// Clamps a page size to 1...1000.
+    static func pageSize(_ limit: Int) -> Int { min(max(limit, 1), 1000) }
+}

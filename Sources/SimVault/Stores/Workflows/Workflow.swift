@@ -1,0 +1,118 @@
+public import Foundation
+
+/// A workflow with its whole editor state: the JSON the app saves and loads
+/// (blocks, edges, positions...), kept byte for byte.
+public struct Workflow: Sendable, Equatable, Hashable, Codable, Identifiable {
+    public let id: String
+    public var name: String
+    public var description: String
+    public var category: String
+    /// Free-form labels; searchable.
+    public var tags: [String]
+    /// The app's JSON, exactly as given (stored zlib-compressed).
+    public var state: Data
+    /// 1 for the first save; +1 for each save that changed `state`.
+    public let version: Int
+    /// Unix milliseconds.
+    public let createdAt: Int64
+    /// Unix milliseconds.
+    public let updatedAt: Int64
+
+    /// A workflow to pass to ``WorkflowStore/save(_:)``. A new one gets a
+    /// random id; to change a stored workflow, load it, edit, save.
+    public init(
+        id: String? = nil, name: String, description: String = "", category: String = "general", tags: [String] = [],
+        state: Data
+    ) {
+        self.id = id ?? RecordID.make()
+        self.name = name
+        self.description = description
+        self.category = category
+        self.tags = tags
+        self.state = state
+        version = 0
+        createdAt = 0
+        updatedAt = 0
+    }
+
+    init(summary: WorkflowSummary, state: Data) {
+        id = summary.id
+        name = summary.name
+        description = summary.description
+        category = summary.category
+        tags = summary.tags
+        self.state = state
+        version = summary.version
+        createdAt = summary.createdAt
+        updatedAt = summary.updatedAt
+    }
+}
+
+/// A workflow's metadata, without its state: what lists show.
+public struct WorkflowSummary: Sendable, Equatable, Hashable, Codable, Identifiable {
+    public let id: String
+    public let name: String
+    public let description: String
+    public let category: String
+    public let tags: [String]
+    public let version: Int
+    /// Size of the state JSON.
+    public let stateBytes: Int
+    /// Size of the state as stored (compressed).
+    public let storedBytes: Int
+    /// Unix milliseconds.
+    public let createdAt: Int64
+    /// Unix milliseconds.
+    public let updatedAt: Int64
+
+    init(row: Row) throws {
+        id = try row.get("id")
+        name = try row.get("name")
+        description = try row.get("description")
+        category = try row.get("category")
+        tags = try WorkflowTags.decode(try row.get("tags"))
+        version = try row.get("version")
+        stateBytes = try row.get("state_bytes")
+        storedBytes = try row.get("stored_bytes")
+        createdAt = try row.get("created_at")
+        updatedAt = try row.get("updated_at")
+    }
+}
+
+/// One saved state in a workflow's history.
+public struct WorkflowVersion: Sendable, Equatable, Hashable, Codable {
+    public let workflowID: String
+    public let version: Int
+    /// The name the workflow had then.
+    public let name: String
+    public let stateBytes: Int
+    public let storedBytes: Int
+    /// Unix milliseconds when this state was saved.
+    public let savedAt: Int64
+    /// Whether this is the workflow's current state.
+    public let isCurrent: Bool
+
+    init(row: Row) throws {
+        workflowID = try row.get("workflow_id")
+        version = try row.get("version")
+        name = try row.get("name")
+        stateBytes = try row.get("state_bytes")
+        storedBytes = try row.get("stored_bytes")
+        savedAt = try row.get("saved_at")
+        isCurrent = try row.get("is_current")
+    }
+}
+
+/// Tags are stored as a JSON array of strings (the FTS tokenizer splits it
+/// into words).
+enum WorkflowTags {
+    static func encode(_ tags: [String]) throws -> String {
+        String(decoding: try JSONEncoder().encode(tags), as: UTF8.self)
+    }
+
+    static func decode(_ text: String) throws -> [String] {
+        do { return try JSONDecoder().decode([String].self, from: Data(text.utf8)) } catch {
+            throw RowDecodingError(column: "tags", detail: "not a JSON array of strings")
+        }
+    }
+}
