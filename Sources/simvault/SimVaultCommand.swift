@@ -19,7 +19,9 @@ struct SimVaultCommand: ParsableCommand {
             `health` exits 0 healthy, 1 warnings, 2 failed.
             """,
         version: SimVaultVersion.current,
-        subcommands: [Init.self, Info.self, Health.self, Key.self]
+        subcommands: [
+            Init.self, Info.self, Health.self, Key.self, Migrate.self, Search.self, Secret.self, Settings.self, SQL.self,
+        ]
     )
 
     /// Parses, runs, and turns every error into the documented exit code.

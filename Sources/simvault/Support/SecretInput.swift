@@ -10,13 +10,14 @@ enum SecretInput {
     static let maximumLength = 4096
 
     /// Reads a whole file (or stdin for `-`), dropping one trailing newline.
-    static func read(file: String, what: String) throws -> SecretBytes {
+    /// - Parameter limit: longest secret accepted.
+    static func read(file: String, what: String, limit: Int = maximumLength) throws -> SecretBytes {
         let fd = file == "-" ? STDIN_FILENO : open(file, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw CLIError("cannot read the \(what) file \(file): \(String(cString: strerror(errno)))")
         }
         defer { if fd != STDIN_FILENO { close(fd) } }
-        let secret = try readSecret(from: fd, stopAtNewline: false, what: what)
+        let secret = try readSecret(from: fd, stopAtNewline: false, what: what, limit: limit)
         guard secret.count > 0 else { throw CLIError("the \(what) file \(file) is empty") }
         return secret
     }
@@ -45,18 +46,18 @@ enum SecretInput {
             tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
         }
         defer { if hasTerminal { tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved) } }
-        return try readSecret(from: STDIN_FILENO, stopAtNewline: true, what: what)
+        return try readSecret(from: STDIN_FILENO, stopAtNewline: true, what: what, limit: maximumLength)
     }
 
     /// Reads byte by byte into a secret buffer (no Swift String, no Data),
     /// then trims the line ending.
-    private static func readSecret(from fd: Int32, stopAtNewline: Bool, what: String) throws -> SecretBytes {
+    private static func readSecret(from fd: Int32, stopAtNewline: Bool, what: String, limit: Int) throws -> SecretBytes {
         var length = 0
         var overflow = false
         var failure: Int32 = 0
-        let buffer = SecretBytes(count: maximumLength + 1) { out in
-            while length <= maximumLength {
-                let got = Glibc.read(fd, out.baseAddress! + length, stopAtNewline ? 1 : maximumLength + 1 - length)
+        let buffer = SecretBytes(count: limit + 1) { out in
+            while length <= limit {
+                let got = Glibc.read(fd, out.baseAddress! + length, stopAtNewline ? 1 : limit + 1 - length)
                 if got < 0 {
                     if errno == EINTR { continue }
                     failure = errno
@@ -69,7 +70,7 @@ enum SecretInput {
             overflow = true
         }
         if failure != 0 { throw CLIError("cannot read the \(what): \(String(cString: strerror(failure)))") }
-        if overflow { throw CLIError("the \(what) is longer than \(maximumLength) bytes") }
+        if overflow { throw CLIError("the \(what) is longer than \(limit) bytes") }
         var end = length
         buffer.withUnsafeBytes { bytes in
             if end > 0, bytes[end - 1] == 0x0A { end -= 1 }

@@ -1,0 +1,38 @@
+import ArgumentParser
+import SimVault
+
+extension SimVaultCommand {
+    /// `simvault sql "SQL"`: one statement against the opened vault.
+    struct SQL: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "sql",
+            abstract: "Run one SQL statement against the vault (read-only unless --write).",
+            discussion: """
+                Read-only runs use a connection SQLite itself keeps from writing. With --write the \
+                statement runs in one transaction and an `sql.write` event is logged. PRAGMA key/rekey, \
+                ATTACH/DETACH and PRAGMA assignments are refused. Secrets show as ciphertext; BLOBs \
+                print as x'<hex>'.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var keys: KeyOptions
+
+        @Argument(help: "The statement.")
+        var statement: String
+
+        @Flag(name: .long, help: "Allow the statement to change the vault.")
+        var write = false
+
+        func run() throws {
+            let vault = try keys.openVault(global)
+            defer { vault.close() }
+            let result = try vault.executeSQL(statement, allowingWrites: write)
+            if global.json { return try Terminal.printJSON(result) }
+            if !result.columns.isEmpty {
+                print(result.columns.joined(separator: "|"))
+                for row in result.rows { print(row.map(SQLResult.literal).joined(separator: "|")) }
+            }
+            if let changes = result.changes { print("\(changes) row(s) changed.") }
+        }
+    }
+}

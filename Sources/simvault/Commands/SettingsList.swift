@@ -1,0 +1,19 @@
+import ArgumentParser
+import SimVault
+
+extension SimVaultCommand.Settings {
+    /// `simvault settings list`.
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List built-in settings and every stored one.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var keys: KeyOptions
+
+        func run() throws {
+            let vault = try keys.openVault(global)
+            defer { vault.close() }
+            let entries = try vault.settings.list()
+            if global.json { try Terminal.printJSON(entries) } else { entries.forEach { print($0.line) } }
+        }
+    }
+}
