@@ -1,0 +1,76 @@
+public import Foundation
+public import SimVault
+
+/// A real vault (SQLCipher file and key header) made through the library in
+/// a fresh temporary directory, protected by a password slot only: no
+/// keyring is needed, and the CLI can open it with `--password-file`.
+///
+/// The password slot uses a cheap Argon2id cost so tests stay fast; nothing
+/// else differs from a vault made by `simvault init`.
+///
+/// ```swift
+/// let test = try TestVault()
+/// try test.vault.conversations.create(Conversation(title: "x"))
+/// ```
+public final class TestVault: @unchecked Sendable {
+    // @unchecked Sendable: immutable after init (Vault is Sendable itself).
+    public let directory: TemporaryDirectory
+    public let location: VaultLocation
+    /// The open vault.
+    public let vault: Vault
+    /// A file holding the password (for `--password-file`).
+    public let passwordFile: String
+
+    public static let password = "test vault password 42"
+
+    /// - Parameter schemaVersion: build the schema only up to this version
+    ///   (at least 2), as an older simvault would have left the vault.
+    public init(schemaVersion: Int? = nil, label: String = "vault") throws {
+        directory = try TemporaryDirectory(label)
+        location = VaultLocation(path: directory.file("vault/vault.db"))
+        passwordFile = try directory.write(Self.password + "\n", to: "password.txt")
+        var options = VaultCreationOptions()
+        options.usesKeyring = false
+        options.createsRecoveryCode = false
+        options.password = Self.passwordBytes()
+        options.passwordKDF = PasswordKDF(opsLimit: 1, memLimit: 8 << 20)
+        options.schemaVersion = schemaVersion
+        vault = try Vault.create(at: location, options: options).vault
+    }
+
+    deinit { vault.close() }
+
+    /// Opens the same vault again (another writer and reader pool, as a
+    /// second app instance would).
+    public func reopen(configuration: VaultConfiguration = VaultConfiguration()) throws -> Vault {
+        try Vault.open(at: location, unlock: .password(Self.passwordBytes()), configuration: configuration)
+    }
+
+    /// The CLI arguments selecting this vault and its password.
+    public var cliArguments: [String] { ["--vault", location.path, "--no-keyring", "--password-file", passwordFile] }
+
+    /// Every file of the vault that exists: database, WAL, SHM, header.
+    public var existingFiles: [String] { location.allFiles.filter { FileManager.default.fileExists(atPath: $0) } }
+
+    /// The exact bytes of `file`, for "unchanged" checks.
+    public func bytes(of file: String) -> Data? { FileManager.default.contents(atPath: file) }
+
+    private static func passwordBytes() -> SecretBytes {
+        var bytes = Array(password.utf8)
+        return SecretBytes(consuming: &bytes)
+    }
+}
+
+extension Vault {
+    /// Runs raw SQL on the writer, as an older simvault (or a test) would.
+    public func rawWrite(_ sql: String, _ arguments: [any DatabaseValueConvertible] = []) throws {
+        try write { db in
+            if arguments.isEmpty { try db.execute(sql) } else { try db.execute(sql, arguments) }
+        }
+    }
+
+    /// The first column of the first row of `sql`, read on a reader.
+    public func rawScalar<T: DatabaseValueConvertible>(_ sql: String, _ arguments: [any DatabaseValueConvertible] = [], as type: T.Type = T.self) throws -> T? {
+        try read { db in try db.scalar(sql, arguments, as: type) }
+    }
+}
