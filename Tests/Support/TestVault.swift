@@ -9,8 +9,9 @@ public import SimVault
 /// else differs from a vault made by `simvault init`.
 ///
 /// ```swift
-/// let test = try TestVault()
-/// try test.vault.conversations.create(Conversation(title: "x"))
+/// let test = try TestVault()       // keep it: its directory goes with it
+/// let vault = test.vault
+/// try vault.conversations.create(Conversation(title: "x"))
 /// ```
 public final class TestVault: @unchecked Sendable {
     // @unchecked Sendable: immutable after init (Vault is Sendable itself).
@@ -37,8 +38,6 @@ public final class TestVault: @unchecked Sendable {
         options.schemaVersion = schemaVersion
         vault = try Vault.create(at: location, options: options).vault
     }
-
-    deinit { vault.close() }
 
     /// Opens the same vault again (another writer and reader pool, as a
     /// second app instance would).

@@ -89,6 +89,7 @@ extension VaultSnapshot {
             }
             try foldWAL(of: destination, vault: vault)
             try verify(destination, vault: vault, schemaVersion: version)
+            try removeEmptyWAL(of: destination)
             return VaultSnapshot(
                 path: destination.path, headerPath: destination.headerPath, vaultID: vault.vaultID, schemaVersion: version,
                 databaseBytes: VaultLocation.size(of: destination.path) ?? 0, createdAt: Clock.nowMilliseconds())
@@ -106,7 +107,14 @@ extension VaultSnapshot {
             options: vault.configuration.connectionOptions(readOnly: false, pageSize: vault.header.cipher.pageSize))
         try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         connection.close()
-        for file in [destination.walPath, destination.shmPath] where (VaultLocation.size(of: file) ?? 0) == 0 { unlink(file) }
+    }
+
+    /// Once nobody has the copy open and its WAL is empty, the WAL and its
+    /// index are leftovers: the copy is the database file alone.
+    private static func removeEmptyWAL(of destination: VaultLocation) throws {
+        guard (VaultLocation.size(of: destination.walPath) ?? 0) == 0 else { return }
+        unlink(destination.walPath)
+        unlink(destination.shmPath)
         do { try PrivateFile.syncDirectory(destination.directory) } catch {
             throw VaultError.io(detail: error.description)
         }

@@ -1,0 +1,156 @@
+import Foundation
+import SimVault
+import Testing
+import VaultTestSupport
+
+/// Users, agents, conversations, messages and attachments on a real vault.
+@Suite("conversations and messages")
+struct ConversationStoreTests {
+    @Test("a conversation round-trips, lists pinned first then newest, and update keeps its messages")
+    func conversationLifecycle() throws {
+        let test = try TestVault()
+        let vault = test.vault
+        let agent = try vault.agents.create(Agent(name: "Helper", provider: "ollama", model: "llama3", config: #"{"temperature":0.2}"#))
+        let first = try vault.conversations.create(Conversation(title: "First", agentID: agent.id, extra: #"{"color":"blue"}"#))
+        let second = try vault.conversations.create(Conversation(title: "Second"))
+        try vault.messages.append(to: first.id, role: .user, content: "hello")
+        #expect(try vault.conversations.get(id: first.id)?.agentID == agent.id)
+
+        var pinned = try #require(try vault.conversations.get(id: second.id))
+        pinned.isPinned = true
+        pinned.status = .running
+        try vault.conversations.update(pinned)
+        #expect(try vault.conversations.list().map(\.id) == [second.id, first.id])
+
+        var archived = try #require(try vault.conversations.get(id: first.id))
+        archived.isArchived = true
+        archived.title = "First (archived)"
+        try vault.conversations.update(archived)
+        #expect(try vault.conversations.list().map(\.id) == [second.id])
+        #expect(try vault.conversations.list(ConversationFilter(includesArchived: true)).count == 2)
+        #expect(try vault.messages.count(in: first.id) == 1, "update must not delete and re-insert the row")
+        #expect(try vault.conversations.get(id: first.id)?.status == .idle)
+        #expect(try vault.conversations.get(id: second.id)?.status == .running)
+    }
+
+    @Test("invalid input is refused with a message, not a bare constraint error")
+    func invalidInput() throws {
+        let test = try TestVault()
+        let vault = test.vault
+        #expect(throws: VaultError.recordNotFound(kind: "agent", id: "nope")) {
+            try vault.conversations.create(Conversation(agentID: "nope"))
+        }
+        #expect(throws: VaultError.recordNotFound(kind: "conversation", id: "missing")) {
+            try vault.messages.append(to: "missing", role: .user, content: "x")
+        }
+        #expect(throws: VaultError.self) { try vault.conversations.create(Conversation(extra: "{not json")) }
+        let chat = try vault.conversations.create(Conversation(title: "t"))
+        #expect(throws: VaultError.self) { try vault.conversations.create(Conversation(id: chat.id)) }
+        #expect(throws: VaultError.self) { try vault.messages.append(to: chat.id, role: .user, content: "x", tokens: -1) }
+        #expect(throws: VaultError.recordNotFound(kind: "conversation", id: "ghost")) {
+            try vault.conversations.update(Conversation(id: "ghost"))
+        }
+    }
+
+    @Test("messages append in order and page forwards and backwards without gaps or repeats")
+    func messagePaging() throws {
+        let test = try TestVault()
+        let vault = test.vault
+        let chat = try vault.conversations.create(Conversation(title: "long"))
+        for index in 0..<25 {
+            try vault.messages.append(to: chat.id, role: index.isMultiple(of: 2) ? .user : .assistant, content: "message \(index)")
+        }
+        var seen: [String] = []
+        var page = try vault.messages.page(in: chat.id, limit: 10)
+        seen += page.messages.map(\.content)
+        while let next = page.nextPosition {
+            page = try vault.messages.page(in: chat.id, after: next, limit: 10)
+            seen += page.messages.map(\.content)
+        }
+        #expect(seen == (0..<25).map { "message \($0)" })
+
+        var newest = try vault.messages.latest(in: chat.id, limit: 10)
+        #expect(newest.messages.map(\.position) == Array(15..<25))
+        #expect(newest.nextPosition == nil)
+        var backwards = newest.messages.map(\.content)
+        while let previous = newest.previousPosition {
+            newest = try vault.messages.latest(in: chat.id, before: previous, limit: 10)
+            backwards = newest.messages.map(\.content) + backwards
+        }
+        #expect(backwards == seen)
+        let conversation = try #require(try vault.conversations.get(id: chat.id))
+        #expect(conversation.lastMessageAt != nil)
+    }
+
+    @Test("deleting a conversation deletes its messages, attachments and search index entries")
+    func conversationCascade() throws {
+        let test = try TestVault()
+        let vault = test.vault
+        let doomed = try vault.conversations.create(Conversation(title: "doomed"))
+        let kept = try vault.conversations.create(Conversation(title: "kept"))
+        let message = try vault.messages.append(to: doomed.id, role: .user, content: "zeppelin blueprint attached")
+        try vault.messages.append(to: doomed.id, role: .assistant, content: "the zeppelin looks airworthy")
+        try vault.messages.append(to: kept.id, role: .user, content: "unrelated harbour notes")
+        let file = try vault.attachments.add(to: message.id, fileName: "plan.png", mediaType: "image/png", data: Data(repeating: 7, count: 4096))
+        #expect(try vault.attachments.data(of: file.id) == Data(repeating: 7, count: 4096))
+        #expect(try vault.indexedDocids("messages_fts", matching: "zeppelin").count == 2)
+
+        #expect(try vault.conversations.delete(id: doomed.id))
+
+        #expect(try vault.rawScalar("SELECT count(*) FROM messages WHERE conversation_id = ?", [doomed.id], as: Int.self) == 0)
+        #expect(try vault.count("attachments") == 0)
+        #expect(try vault.indexedDocids("messages_fts", matching: "zeppelin").isEmpty, "the index still lists deleted messages")
+        let indexed = try vault.count("messages_fts_docsize"), stored = try vault.count("messages")
+        #expect(indexed == stored)
+        #expect(try vault.search("zeppelin").isEmpty)
+        #expect(try vault.search("harbour").count == 1)
+        try vault.checkSearchIndexes()
+        #expect(try vault.conversations.delete(id: doomed.id) == false)
+    }
+
+    @Test("deleting a user deletes their conversations; deleting an agent keeps its conversations, unlinked")
+    func userAndAgentDeletion() throws {
+        let test = try TestVault()
+        let vault = test.vault
+        let ada = try vault.users.create(username: "ada", displayName: "Ada")
+        try vault.users.recordLogin(id: ada.id)
+        #expect(try vault.users.get(id: ada.id)?.lastLoginAt != nil)
+        #expect(throws: VaultError.self) { try vault.users.create(username: "ada") }
+        let agent = try vault.agents.create(Agent(name: "Writer"))
+        let owned = try vault.conversations.create(Conversation(title: "ada's", userID: ada.id))
+        let withAgent = try vault.conversations.create(Conversation(title: "agent's", agentID: agent.id))
+        try vault.messages.append(to: owned.id, role: .user, content: "private note")
+
+        #expect(try vault.agents.delete(id: agent.id))
+        #expect(try vault.conversations.get(id: withAgent.id)?.agentID == nil)
+        #expect(try vault.users.delete(id: ada.id))
+        #expect(try vault.conversations.get(id: owned.id) == nil)
+        #expect(try vault.count("messages") == 0)
+        try vault.checkSearchIndexes()
+    }
+
+    @Test("editing and deleting a message keeps the index in step; attachments are checked against their SHA-256")
+    func messageEditAndAttachments() throws {
+        let test = try TestVault()
+        let vault = test.vault
+        let chat = try vault.conversations.create(Conversation(title: "edits"))
+        var message = try vault.messages.append(to: chat.id, role: .user, content: "draft about walruses", metadata: #"{"lang":"en"}"#)
+        message.content = "final text about penguins"
+        try vault.messages.update(message)
+        #expect(try vault.messages.get(id: message.id)?.content == "final text about penguins")
+        #expect(try vault.indexedDocids("messages_fts", matching: "walruses").isEmpty)
+        #expect(try vault.indexedDocids("messages_fts", matching: "penguins").count == 1)
+
+        let bytes = Data((0..<100_000).map { UInt8($0 % 251) })
+        let file = try vault.attachments.add(to: message.id, fileName: "data.bin", data: bytes)
+        #expect(file.byteCount == bytes.count)
+        #expect(try vault.attachments.list(for: message.id).map(\.id) == [file.id])
+        try vault.rawWrite("UPDATE attachments SET data = zeroblob(10) WHERE id = ?", [file.id])
+        #expect(throws: VaultError.self) { try vault.attachments.data(of: file.id) }
+
+        #expect(try vault.messages.delete(id: message.id))
+        #expect(try vault.count("attachments") == 0)
+        #expect(try vault.indexedDocids("messages_fts", matching: "penguins").isEmpty)
+        try vault.checkSearchIndexes()
+    }
+}
