@@ -7,14 +7,6 @@ import VaultTestSupport
 /// caller, nothing is lost. (Two processes: see the CLI tests.)
 @Suite("concurrency")
 struct ConcurrencyTests {
-    /// Errors collected from worker threads. @unchecked Sendable: under `lock`.
-    private final class Failures: @unchecked Sendable {
-        private let lock = NSLock()
-        private var errors: [String] = []
-        func add(_ error: any Error) { lock.withLock { errors.append(String(describing: error)) } }
-        var all: [String] { lock.withLock { errors } }
-    }
-
     @Test("writers on several threads and two vault instances, with readers paging and searching, lose nothing")
     func threadsAndInstances() throws {
         let test = try TestVault()
@@ -23,10 +15,10 @@ struct ConcurrencyTests {
         defer { second.close() }
         let writers = 6, perWriter = 40
         let chats = try (0..<writers).map { try first.conversations.create(Conversation(title: "thread \($0)")).id }
-        let failures = Failures()
+        let recorder = ConcurrentRecorder()
 
         DispatchQueue.concurrentPerform(iterations: writers * 2) { worker in
-            do {
+            recorder.recording {
                 if worker < writers {
                     // Writers alternate between the two instances (two writer
                     // connections competing for the same file lock).
@@ -43,11 +35,9 @@ struct ConcurrencyTests {
                         _ = try vault.search("albatross", limit: 5)
                     }
                 }
-            } catch {
-                failures.add(error)
             }
         }
-        #expect(failures.all.isEmpty, "\(failures.all)")
+        #expect(recorder.recordedErrors.isEmpty, "\(recorder.recordedErrors)")
         for (index, chat) in chats.enumerated() {
             let contents = try first.messages.page(in: chat, limit: 1000).messages.map(\.content)
             #expect(contents == (0..<perWriter).map { "worker \(index) message \($0) albatross" })
