@@ -115,3 +115,37 @@ enum RecordID {
     /// Clamps a page size to 1...1000.
     static func pageSize(_ limit: Int) -> Int { min(max(limit, 1), 1000) }
 }
+
+/// The WHERE clause of a list query, built from optional filters, with its
+/// arguments in order.
+///
+/// ```swift
+/// var filter = QueryFilter()
+/// filter.add("user_id = ?", userID)        // skipped when userID is nil
+/// db.fetchAll("SELECT * FROM conversations \(filter.whereClause)", filter.arguments)
+/// ```
+struct QueryFilter {
+    private var conditions: [String] = []
+    private(set) var arguments: [any DatabaseValueConvertible] = []
+
+    /// Adds `condition` with one `?` bound to `value`, unless `value` is nil.
+    mutating func add(_ condition: String, _ value: (any DatabaseValueConvertible)?) {
+        guard let value else { return }
+        conditions.append(condition)
+        arguments.append(value)
+    }
+
+    /// Adds a condition without arguments when `applies`.
+    mutating func add(_ condition: String, when applies: Bool) {
+        if applies { conditions.append(condition) }
+    }
+
+    /// `WHERE a AND b`, or nothing.
+    var whereClause: String { conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ") }
+
+    /// The arguments followed by LIMIT and OFFSET values.
+    func arguments(limit: Int, offset: Int) -> [any DatabaseValueConvertible] {
+        arguments + [RecordID.pageSize(limit), max(offset, 0)]
+    }
+}
+

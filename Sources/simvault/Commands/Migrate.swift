@@ -41,15 +41,15 @@ extension SimVaultCommand {
         }
 
         func run() throws {
-            let vault = try keys.openVault(global)
-            defer { vault.close() }
-            if status {
-                let report = try vault.migrationStatus()
+            try keys.withVault(global) { vault in
+                if status {
+                    let report = try vault.migrationStatus()
+                    if global.json { try Terminal.printJSON(report) } else { print(render(report)) }
+                    return
+                }
+                let report = dryRun ? try vault.checkMigration(to: to) : try vault.migrate(to: to, backupDirectory: backupDir)
                 if global.json { try Terminal.printJSON(report) } else { print(render(report)) }
-                return
             }
-            let report = dryRun ? try vault.checkMigration(to: to) : try vault.migrate(to: to, backupDirectory: backupDir)
-            if global.json { try Terminal.printJSON(report) } else { print(render(report)) }
         }
 
         private func render(_ status: MigrationStatus) -> String {

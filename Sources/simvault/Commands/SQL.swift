@@ -24,15 +24,15 @@ extension SimVaultCommand {
         var write = false
 
         func run() throws {
-            let vault = try keys.openVault(global)
-            defer { vault.close() }
-            let result = try vault.executeSQL(statement, allowingWrites: write)
-            if global.json { return try Terminal.printJSON(result) }
-            if !result.columns.isEmpty {
-                print(result.columns.joined(separator: "|"))
-                for row in result.rows { print(row.map(SQLResult.literal).joined(separator: "|")) }
+            try keys.withVault(global) { vault in
+                let result = try vault.executeSQL(statement, allowingWrites: write)
+                if global.json { return try Terminal.printJSON(result) }
+                if !result.columns.isEmpty {
+                    print(result.columns.joined(separator: "|"))
+                    for row in result.rows { print(row.map(SQLResult.literal).joined(separator: "|")) }
+                }
+                if let changes = result.changes { print("\(changes) row(s) changed.") }
             }
-            if let changes = result.changes { print("\(changes) row(s) changed.") }
         }
     }
 }

@@ -29,22 +29,22 @@ extension SimVaultCommand {
         }
 
         func run() throws {
-            let vault = try keys.openVault(global)
-            defer { vault.close() }
-            let query = text.joined(separator: " ")
-            let hits = try vault.search(query, in: scope.flatMap(SearchScope.init(rawValue:)).map { [$0] } ?? Set(SearchScope.allCases), limit: limit)
-            if global.json { return try Terminal.printJSON(SearchOutput(query: query, hits: hits)) }
-            guard !hits.isEmpty else { return print("No matches for \(query).") }
-            for hit in hits {
-                let score = String(format: "%.2f", hit.score)
-                switch hit.scope {
-                case .messages:
-                    let role = hit.role?.rawValue ?? "?"
-                    print("message   \(hit.title.isEmpty ? "(untitled)" : hit.title)  #\(hit.position ?? 0) \(role)  score \(score)  [\(hit.conversationID ?? "")]")
-                case .workflows:
-                    print("workflow  \(hit.title)  score \(score)  [\(hit.id)]")
+            try keys.withVault(global) { vault in
+                let query = text.joined(separator: " ")
+                let hits = try vault.search(query, in: scope.flatMap(SearchScope.init(rawValue:)).map { [$0] } ?? Set(SearchScope.allCases), limit: limit)
+                if global.json { return try Terminal.printJSON(SearchOutput(query: query, hits: hits)) }
+                guard !hits.isEmpty else { return print("No matches for \(query).") }
+                for hit in hits {
+                    let score = String(format: "%.2f", hit.score)
+                    switch hit.scope {
+                    case .messages:
+                        let role = hit.role?.rawValue ?? "?"
+                        print("message   \(hit.title.isEmpty ? "(untitled)" : hit.title)  #\(hit.position ?? 0) \(role)  score \(score)  [\(hit.conversationID ?? "")]")
+                    case .workflows:
+                        print("workflow  \(hit.title)  score \(score)  [\(hit.id)]")
+                    }
+                    print("    \(hit.snippet.replacingOccurrences(of: "\n", with: " "))")
                 }
-                print("    \(hit.snippet.replacingOccurrences(of: "\n", with: " "))")
             }
         }
     }

@@ -21,11 +21,11 @@ extension SimVaultCommand.Secret {
         }
 
         func run() throws {
-            let vault = try keys.openVault(global)
-            defer { vault.close() }
-            let value = try vault.secrets.get(name, scope: scopeOption.scope)
-            try Self.writeToStdout(value)
-            if isatty(STDOUT_FILENO) == 1 { print() }
+            try keys.withVault(global) { vault in
+                let value = try vault.secrets.get(name, scope: scopeOption.scope)
+                try Self.writeToStdout(value)
+                if isatty(STDOUT_FILENO) == 1 { print() }
+            }
         }
 
         /// Writes the bytes straight from secret memory to stdout (no String,

@@ -13,13 +13,13 @@ extension SimVaultCommand.Secret {
         var scope: String?
 
         func run() throws {
-            let vault = try keys.openVault(global)
-            defer { vault.close() }
-            let secrets = try vault.secrets.list(scope: scope)
-            if global.json { return try Terminal.printJSON(secrets) }
-            guard !secrets.isEmpty else { return print("No secrets stored.") }
-            for secret in secrets {
-                print("\(secret.scope)/\(secret.name)  \(secret.kind.rawValue)  updated \(Terminal.isoDate(milliseconds: secret.updatedAt))")
+            try keys.withVault(global) { vault in
+                let secrets = try vault.secrets.list(scope: scope)
+                if global.json { return try Terminal.printJSON(secrets) }
+                guard !secrets.isEmpty else { return print("No secrets stored.") }
+                for secret in secrets {
+                    print("\(secret.scope)/\(secret.name)  \(secret.kind.rawValue)  updated \(Terminal.isoDate(milliseconds: secret.updatedAt))")
+                }
             }
         }
     }

@@ -15,12 +15,12 @@ extension SimVaultCommand.Secret {
         var name: String
 
         func run() throws {
-            let vault = try keys.openVault(global)
-            defer { vault.close() }
-            guard try vault.secrets.remove(name, scope: scopeOption.scope) else {
-                throw VaultError.recordNotFound(kind: "secret", id: "\(scopeOption.scope)/\(name)")
+            try keys.withVault(global) { vault in
+                guard try vault.secrets.remove(name, scope: scopeOption.scope) else {
+                    throw VaultError.recordNotFound(kind: "secret", id: "\(scopeOption.scope)/\(name)")
+                }
+                print("Removed secret \(scopeOption.scope)/\(name).")
             }
-            print("Removed secret \(scopeOption.scope)/\(name).")
         }
     }
 }

@@ -32,13 +32,13 @@ extension SimVaultCommand.Secret {
 
         func run() throws {
             let value = try SecretInput.read(file: valueFile, what: "secret value", limit: 64 * 1024)
-            let vault = try keys.openVault(global)
-            defer { vault.close() }
-            try vault.secrets.set(name, value: value, scope: scopeOption.scope, kind: secretKind ?? .apiKey)
-            if global.json {
-                try Terminal.printJSON(vault.secrets.list(scope: scopeOption.scope).first { $0.name == name })
-            } else {
-                print("Stored secret \(scopeOption.scope)/\(name) (\(value.count) bytes, sealed).")
+            try keys.withVault(global) { vault in
+                try vault.secrets.set(name, value: value, scope: scopeOption.scope, kind: secretKind ?? .apiKey)
+                if global.json {
+                    try Terminal.printJSON(vault.secrets.list(scope: scopeOption.scope).first { $0.name == name })
+                } else {
+                    print("Stored secret \(scopeOption.scope)/\(name) (\(value.count) bytes, sealed).")
+                }
             }
         }
     }

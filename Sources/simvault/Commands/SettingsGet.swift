@@ -13,12 +13,12 @@ extension SimVaultCommand.Settings {
         var name: String
 
         func run() throws {
-            let vault = try keys.openVault(global)
-            defer { vault.close() }
-            guard let entry = try vault.settings.entry(named: name) else {
-                throw VaultError.recordNotFound(kind: "setting", id: name)
+            try keys.withVault(global) { vault in
+                guard let entry = try vault.settings.entry(named: name) else {
+                    throw VaultError.recordNotFound(kind: "setting", id: name)
+                }
+                if global.json { try Terminal.printJSON(entry) } else { print(entry.value) }
             }
-            if global.json { try Terminal.printJSON(entry) } else { print(entry.value) }
         }
     }
 }

@@ -10,10 +10,10 @@ extension SimVaultCommand.Settings {
         @OptionGroup var keys: KeyOptions
 
         func run() throws {
-            let vault = try keys.openVault(global)
-            defer { vault.close() }
-            let entries = try vault.settings.list()
-            if global.json { try Terminal.printJSON(entries) } else { entries.forEach { print($0.line) } }
+            try keys.withVault(global) { vault in
+                let entries = try vault.settings.list()
+                if global.json { try Terminal.printJSON(entries) } else { entries.forEach { print($0.line) } }
+            }
         }
     }
 }

@@ -13,10 +13,10 @@ extension SimVaultCommand.Settings {
         var name: String
 
         func run() throws {
-            let vault = try keys.openVault(global)
-            defer { vault.close() }
-            let removed = try vault.settings.reset(named: name)
-            print(removed ? "Reset \(name) to its default." : "\(name) had no stored value.")
+            try keys.withVault(global) { vault in
+                let removed = try vault.settings.reset(named: name)
+                print(removed ? "Reset \(name) to its default." : "\(name) had no stored value.")
+            }
         }
     }
 }

@@ -27,10 +27,10 @@ extension SimVaultCommand.Settings {
         }
 
         func run() throws {
-            let vault = try keys.openVault(global)
-            defer { vault.close() }
-            let entry = try vault.settings.set(named: name, text: value, type: type.flatMap(SettingType.init(rawValue:)))
-            if global.json { try Terminal.printJSON(entry) } else { print(entry.line) }
+            try keys.withVault(global) { vault in
+                let entry = try vault.settings.set(named: name, text: value, type: type.flatMap(SettingType.init(rawValue:)))
+                if global.json { try Terminal.printJSON(entry) } else { print(entry.line) }
+            }
         }
     }
 }

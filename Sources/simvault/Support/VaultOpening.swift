@@ -13,4 +13,11 @@ extension KeyOptions {
         }
         return vault
     }
+
+    /// Opens the vault, runs `body` with it, and closes it.
+    func withVault<T>(_ global: GlobalOptions, _ body: (Vault) throws -> T) throws -> T {
+        let vault = try openVault(global)
+        defer { vault.close() }
+        return try body(vault)
+    }
 }

@@ -43,17 +43,14 @@ public struct ConversationStore: Sendable {
     /// Conversations matching `filter`: pinned first, then most recently
     /// updated.
     public func list(_ filter: ConversationFilter = ConversationFilter()) throws -> [Conversation] {
-        var conditions: [String] = []
-        var arguments: [any DatabaseValueConvertible] = []
-        if !filter.includesArchived { conditions.append("is_archived = 0") }
-        if let userID = filter.userID { conditions.append("user_id = ?"); arguments.append(userID) }
-        if let agentID = filter.agentID { conditions.append("agent_id = ?"); arguments.append(agentID) }
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        arguments += [RecordID.pageSize(filter.limit), max(filter.offset, 0)]
+        var query = QueryFilter()
+        query.add("is_archived = 0", when: !filter.includesArchived)
+        query.add("user_id = ?", filter.userID)
+        query.add("agent_id = ?", filter.agentID)
         return try vault.readData { db in
             try db.fetchAll(
-                "SELECT * FROM conversations \(whereClause) ORDER BY is_pinned DESC, updated_at DESC, id LIMIT ? OFFSET ?",
-                arguments
+                "SELECT * FROM conversations \(query.whereClause) ORDER BY is_pinned DESC, updated_at DESC, id LIMIT ? OFFSET ?",
+                query.arguments(limit: filter.limit, offset: filter.offset)
             ).map(Conversation.init(row:))
         }
     }

@@ -86,18 +86,16 @@ public struct RunStore: Sendable {
 
     /// Runs matching `filter`, newest first.
     public func list(_ filter: RunFilter = RunFilter()) throws -> [Run] {
-        var conditions: [String] = []
-        var arguments: [any DatabaseValueConvertible] = []
-        if let workflowID = filter.workflowID { conditions.append("workflow_id = ?"); arguments.append(workflowID) }
-        if let agentID = filter.agentID { conditions.append("agent_id = ?"); arguments.append(agentID) }
-        if let status = filter.status { conditions.append("status = ?"); arguments.append(status.rawValue) }
-        if let from = filter.startedFrom { conditions.append("started_at >= ?"); arguments.append(from) }
-        if let before = filter.startedBefore { conditions.append("started_at < ?"); arguments.append(before) }
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        arguments += [RecordID.pageSize(filter.limit), max(filter.offset, 0)]
+        var query = QueryFilter()
+        query.add("workflow_id = ?", filter.workflowID)
+        query.add("agent_id = ?", filter.agentID)
+        query.add("status = ?", filter.status?.rawValue)
+        query.add("started_at >= ?", filter.startedFrom)
+        query.add("started_at < ?", filter.startedBefore)
         return try vault.readData { db in
             try db.fetchAll(
-                "SELECT \(Self.columns) FROM runs \(whereClause) ORDER BY started_at DESC, id LIMIT ? OFFSET ?", arguments
+                "SELECT \(Self.columns) FROM runs \(query.whereClause) ORDER BY started_at DESC, id LIMIT ? OFFSET ?",
+                query.arguments(limit: filter.limit, offset: filter.offset)
             ).map(Run.init(row:))
         }
     }

@@ -70,11 +70,12 @@ public struct SecretStore: Sendable {
     /// Names, scopes and kinds of the stored secrets (never values), by
     /// scope and name; optionally of one scope.
     public func list(scope: String? = nil) throws -> [SecretInfo] {
-        let filter = scope == nil ? "" : "WHERE scope = ?"
+        var filter = QueryFilter()
+        filter.add("scope = ?", scope)
         return try vault.readData { db in
             try db.fetchAll(
-                "SELECT scope, name, kind, created_at, updated_at FROM secrets \(filter) ORDER BY scope, name",
-                scope.map { [$0] } ?? []
+                "SELECT scope, name, kind, created_at, updated_at FROM secrets \(filter.whereClause) ORDER BY scope, name",
+                filter.arguments
             ).map(SecretInfo.init(row:))
         }
     }

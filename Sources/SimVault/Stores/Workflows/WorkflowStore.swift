@@ -103,11 +103,12 @@ public struct WorkflowStore: Sendable {
     /// Workflows' metadata (never their state), most recently updated first,
     /// optionally of one category.
     public func list(category: String? = nil, limit: Int = 100, offset: Int = 0) throws -> [WorkflowSummary] {
-        let filter = category == nil ? "" : "WHERE category = ?"
-        let arguments: [any DatabaseValueConvertible] = (category.map { [$0] } ?? []) + [RecordID.pageSize(limit), max(offset, 0)]
+        var filter = QueryFilter()
+        filter.add("category = ?", category)
         return try vault.readData { db in
             try db.fetchAll(
-                "SELECT \(Self.summaryColumns) FROM workflows \(filter) ORDER BY updated_at DESC, id LIMIT ? OFFSET ?", arguments
+                "SELECT \(Self.summaryColumns) FROM workflows \(filter.whereClause) ORDER BY updated_at DESC, id LIMIT ? OFFSET ?",
+                filter.arguments(limit: limit, offset: offset)
             ).map(WorkflowSummary.init(row:))
         }
     }
