@@ -91,3 +91,27 @@ struct SearchTests {
         #expect(try vault.search("pelican", limit: 2).map(\.id) == [strong.id, medium.id])
     }
 }
+
+extension SearchTests {
+    @Test("an index out of step with its table is named as such, and the documented rebuild repairs it")
+    func outOfStepIndex() throws {
+        let test = try TestVault()
+        let vault = test.vault
+        let chat = try vault.conversations.create(Conversation(title: "drift"))
+        try vault.messages.append(to: chat.id, role: .user, content: "the original words")
+        // Change the text behind the index's back (as a broken tool would).
+        try vault.rawWrite("DROP TRIGGER messages_fts_before_update")
+        try vault.rawWrite("DROP TRIGGER messages_fts_after_update")
+        try vault.rawWrite("UPDATE messages SET content = 'entirely different text'")
+        #expect {
+            try vault.checkSearchIndexes()
+        } throws: { error in
+            guard case VaultError.corrupt(let detail) = error else { return false }
+            return detail.contains("full-text search index is out of step") && !detail.contains("HMAC")
+        }
+        _ = try vault.executeSQL("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')", allowingWrites: true)
+        try vault.checkSearchIndexes()
+        #expect(try vault.search("entirely").count == 1)
+        #expect(try vault.search("original").isEmpty)
+    }
+}

@@ -51,10 +51,3 @@ private enum ConsolePolicy {
         "integrity_check", "quick_check",
     ]
 }
-
-extension SQLiteError {
-    /// SQLITE_AUTH: an authorizer refused the statement.
-    public var isAuthorizationDenied: Bool { code == SQLITE_AUTH }
-    /// SQLITE_MISUSE: e.g. several statements where one was expected.
-    public var isMisuse: Bool { code == SQLITE_MISUSE }
-}

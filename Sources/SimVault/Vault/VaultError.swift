@@ -120,6 +120,9 @@ extension VaultError {
     /// and tampering become `.corrupt`, lock contention `.busy`, a full disk
     /// `.diskFull`. Other SQLite errors are returned unchanged (nil).
     static func classify(_ error: SQLiteError, path: String) -> VaultError? {
+        if error.isCorruptVirtualTable {
+            return .corrupt(detail: "\(path): a full-text search index is out of step with its table (SQLite: \(error.message)); rebuild it with `simvault sql --write \"INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')\"` (or workflows_fts)")
+        }
         if error.isNotADatabase || error.isCorrupt {
             return .corrupt(detail: "\(path): a page failed its integrity (HMAC) check or the b-tree is damaged (SQLite: \(error.message))")
         }
