@@ -42,19 +42,21 @@ struct UnlockTests {
         (.locked, "keyring is locked"),
     ]
 
+    /// A session in which the vault's keyring item cannot be read: for
+    /// `.locked`, the creator's own collection (which holds the item) is
+    /// locked; otherwise a new session without bus or provider.
+    static func brokenKeyring(_ mode: KeyringSession.Mode, creator: KeyringSession) throws -> KeyringSession {
+        guard mode == .locked else { return try KeyringSession(mode) }
+        try creator.lockKeyring()
+        return creator
+    }
+
     @Test("keyring-only vault: no bus, no provider, locked keyring give exit 11 naming the cause", arguments: 0..<3)
     func keyringFailuresWithoutPassword(index: Int) throws {
         let (mode, cause) = Self.causes[index]
         let creator = try KeyringSession(.unlocked)
         let fixture = try CLIFixture(session: creator)
-        let session: KeyringSession
-        if mode == .locked {
-            // Lock the very collection that holds the vault's item.
-            try creator.lockKeyring()
-            session = creator
-        } else {
-            session = try KeyringSession(mode)
-        }
+        let session = try Self.brokenKeyring(mode, creator: creator)
         let check = try session.simvault(["key", "check"] + fixture.vault)
         #expect(check.status == 11, "\(check)")
         #expect(check.stderr.contains(cause), "\(check)")
@@ -78,13 +80,7 @@ struct UnlockTests {
         let creator = try KeyringSession(.unlocked)
         let fixture = try CLIFixture(session: creator, password: true)
         let passwordFile = try #require(fixture.passwordFile)
-        let session: KeyringSession
-        if mode == .locked {
-            try creator.lockKeyring()
-            session = creator
-        } else {
-            session = try KeyringSession(mode)
-        }
+        let session = try Self.brokenKeyring(mode, creator: creator)
         let check = try session.simvault(["key", "check", "--password-file", passwordFile] + fixture.vault)
         #expect(check.status == 0, "\(check)")
         #expect(check.stdout.contains("opened with password"))
