@@ -57,6 +57,11 @@ let package = Package(
             dependencies: ["SimVault", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSwift),
 
+        // MARK: Fuzzing (scripts/fuzz builds it with -sanitize=fuzzer)
+        .executableTarget(
+            name: "simvault-fuzz", dependencies: ["VaultKeys", "SimVault"],
+            path: "Fuzz", exclude: ["Corpus"], swiftSettings: strictSwift),
+
         // MARK: Tests
         .target(name: "CSpawn", path: "Tests/CSpawn"),
         .target(

@@ -35,6 +35,11 @@ struct CLIFixture {
 
     /// The master key hex, as an outside tool reads it from the keyring.
     func keyringKey(in session: KeyringSession) throws -> String {
+        try Self.keyFromKeyring(session: session, vaultID: vaultID)
+    }
+
+    /// The key `secret-tool lookup application simvault vault-id ID` prints.
+    static func keyFromKeyring(session: KeyringSession, vaultID: String) throws -> String {
         let lookup = try session.secretToolLookup(vaultID: vaultID)
         try #require(lookup.status == 0, "secret-tool lookup failed: \(lookup)")
         return lookup.stdout.trimmingCharacters(in: .whitespacesAndNewlines)

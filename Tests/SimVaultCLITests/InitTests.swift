@@ -103,11 +103,3 @@ struct InitTests {
         }
     }
 }
-
-extension CLIFixture {
-    static func keyFromKeyring(session: KeyringSession, vaultID: String) throws -> String {
-        let lookup = try session.secretToolLookup(vaultID: vaultID)
-        try #require(lookup.status == 0, "secret-tool lookup failed: \(lookup)")
-        return lookup.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-}

@@ -106,7 +106,7 @@ struct MigrationTests {
         for file in [backup.path, backup.headerPath] {
             #expect(ExternalTools.mode(of: file) == 0o600, "\(file)")
         }
-        let restored = try Vault.open(at: VaultLocation(path: backup.path), unlock: .password(Self.password()))
+        let restored = try Vault.open(at: VaultLocation(path: backup.path), unlock: .password(test.password))
         #expect(try restored.schemaVersion() == 6)
         #expect(try restored.executeSQL("SELECT count(*) FROM messages").rows == [[.integer(30)]])
         #expect(try restored.executeSQL("PRAGMA integrity_check").rows == [[.text("ok")]])
@@ -165,17 +165,12 @@ struct MigrationTests {
             #expect(!ExternalTools.fileContains(file, "not yet checkpointed"), "plaintext in \(file)")
         }
 
-        let copy = try Vault.open(at: target, unlock: .password(Self.password()))
+        let copy = try Vault.open(at: target, unlock: .password(test.password))
         defer { copy.close() }
         #expect(copy.vaultID == vault.vaultID)
         #expect(try copy.messages.page(in: chat.id).messages.map(\.content) == ["not yet checkpointed"])
         // The original keeps working after the snapshot.
         try vault.messages.append(to: chat.id, role: .assistant, content: "after")
         #expect(try copy.messages.count(in: chat.id) == 1)
-    }
-
-    private static func password() -> SecretBytes {
-        var bytes = Array(TestVault.password.utf8)
-        return SecretBytes(consuming: &bytes)
     }
 }

@@ -50,9 +50,9 @@ struct ReadmeExampleTests {
     func exampleRuns() async throws {
         let test = try TestVault(schemaVersion: 6, label: "readme")
         test.vault.close()
-        var password = Array(TestVault.password.utf8), key = Array("sk-example".utf8)
+        var key = Array("sk-example".utf8)
         try await chatAppExample(
-            location: test.location, unlock: .password(SecretBytes(consuming: &password)),
+            location: test.location, unlock: .password(test.password),
             apiKey: SecretBytes(consuming: &key), editorState: workflowStateJSON(blocks: 3))
 
         let vault = try test.reopen()

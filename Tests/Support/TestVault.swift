@@ -21,20 +21,24 @@ public final class TestVault: @unchecked Sendable {
     public let vault: Vault
     /// A file holding the password (for `--password-file`).
     public let passwordFile: String
+    /// The password, for `UnlockRequest.password(_:)`.
+    public let password: SecretBytes
 
-    public static let password = "test vault password 42"
+    /// The password as text (every TestVault has the same one).
+    public static let passwordText = "test vault pässword 42"
 
     /// - Parameter schemaVersion: build the schema only up to this version
     ///   (at least 2), as an older simvault would have left the vault.
-    public init(schemaVersion: Int? = nil, label: String = "vault") throws {
+    public init(schemaVersion: Int? = nil, configuration: VaultConfiguration = VaultConfiguration(), label: String = "vault") throws {
         directory = try TemporaryDirectory(label)
         location = VaultLocation(path: directory.file("vault/vault.db"))
-        passwordFile = try directory.write(Self.password + "\n", to: "password.txt")
+        passwordFile = try directory.write(Self.passwordText + "\n", to: "password.txt")
+        password = Self.passwordBytes()
         var options = VaultCreationOptions()
         options.usesKeyring = false
-        options.createsRecoveryCode = false
-        options.password = Self.passwordBytes()
+        options.password = password
         options.passwordKDF = PasswordKDF(opsLimit: 1, memLimit: 8 << 20)
+        options.configuration = configuration
         options.schemaVersion = schemaVersion
         vault = try Vault.create(at: location, options: options).vault
     }
@@ -42,7 +46,7 @@ public final class TestVault: @unchecked Sendable {
     /// Opens the same vault again (another writer and reader pool, as a
     /// second app instance would).
     public func reopen(configuration: VaultConfiguration = VaultConfiguration()) throws -> Vault {
-        try Vault.open(at: location, unlock: .password(Self.passwordBytes()), configuration: configuration)
+        try Vault.open(at: location, unlock: .password(password), configuration: configuration)
     }
 
     /// The CLI arguments selecting this vault and its password.
@@ -55,7 +59,7 @@ public final class TestVault: @unchecked Sendable {
     public func bytes(of file: String) -> Data? { FileManager.default.contents(atPath: file) }
 
     private static func passwordBytes() -> SecretBytes {
-        var bytes = Array(password.utf8)
+        var bytes = Array(passwordText.utf8)
         return SecretBytes(consuming: &bytes)
     }
 }

@@ -128,11 +128,15 @@ private struct HealthRun {
             let connection = try openReader(key, header: header)
             defer { connection.close() }
             add("decrypt", .ok, "the database decrypts with the master key")
-            let stored: String? = try? VaultMeta.read(VaultMeta.vaultID, in: connection)
-            if stored == header.vaultID {
-                add("vault id", .ok, "database and header both belong to vault \(header.vaultID)")
-            } else {
-                add("vault id", .failed, "the header belongs to vault \(header.vaultID) but the database says \(stored ?? "nothing")")
+            do {
+                let stored = try VaultMeta.read(VaultMeta.vaultID, in: connection)
+                if stored == header.vaultID {
+                    add("vault id", .ok, "database and header both belong to vault \(header.vaultID)")
+                } else {
+                    add("vault id", .failed, "the header belongs to vault \(header.vaultID) but the database says \(stored ?? "nothing")")
+                }
+            } catch {
+                add("vault id", .failed, "cannot read the vault id: \(describe(error))")
             }
             return true
         } catch {
@@ -154,7 +158,9 @@ private struct HealthRun {
                 add("integrity", .failed, "integrity_check found \(messages.count) problem(s): \(shown). Restore from a backup.")
             }
         } catch {
-            add("integrity", .failed, "integrity_check could not read every page: \(describe(error)). Restore from a backup.")
+            // SQLCipher 3.4.1 reports a page failing its HMAC inside
+            // integrity_check as a generic SQLITE_ERROR, not SQLITE_CORRUPT.
+            add("integrity", .failed, "integrity_check stopped at a page that cannot be read: a page fails its HMAC check, so the database is damaged or was tampered with (\(describe(error))). Restore from a backup.")
         }
     }
 

@@ -36,16 +36,19 @@ enum SecretInput {
     }
 
     private static func promptOnce(_ message: String, what: String) throws -> SecretBytes {
-        Terminal.writeError(message)
+        // Echo goes off before the prompt appears, so nothing typed in
+        // answer to the prompt is ever shown or discarded (TCSANOW: input
+        // already typed is kept, as a person may type ahead).
         var saved = termios()
         let hasTerminal = tcgetattr(STDIN_FILENO, &saved) == 0
         if hasTerminal {
             var silent = saved
             silent.c_lflag &= ~tcflag_t(ECHO)
             silent.c_lflag |= tcflag_t(ECHONL)
-            tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
+            tcsetattr(STDIN_FILENO, TCSANOW, &silent)
         }
-        defer { if hasTerminal { tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved) } }
+        defer { if hasTerminal { tcsetattr(STDIN_FILENO, TCSANOW, &saved) } }
+        Terminal.writeError(message)
         return try readSecret(from: STDIN_FILENO, stopAtNewline: true, what: what, limit: maximumLength)
     }
 

@@ -3,11 +3,12 @@ import SimVault
 import Testing
 import VaultSchema
 
-/// The migrator and simvault's schema history, on real SQLCipher
-/// connections (in memory: these tests are about SQL and bookkeeping, the
-/// file-level behaviour is covered by SimVaultTests and the CLI tests).
-@Suite("migrator")
-struct MigratorTests {
+/// simvault's schema history itself: frozen checksums, every migration valid
+/// on SQLite 3.15, and refusals that involve more than one binary version.
+/// (The migrator's mechanics on files: `MigratorHistoryTests`; whole vaults:
+/// SimVaultTests and the CLI tests.)
+@Suite("schema history")
+struct SchemaHistoryTests {
     /// A fresh unencrypted in-memory database on the SQLCipher engine.
     private func database() throws -> ConnectionSchemaDatabase {
         var options = Connection.Options()
@@ -115,43 +116,5 @@ struct MigratorTests {
             Issue.record("expected a gap after \(damage)")
             return
         }
-    }
-
-    @Test("a dry run applies every pending migration inside a transaction and leaves nothing behind")
-    func dryRunLeavesNothing() throws {
-        let db = try database()
-        try Migrator.simvault.migrate(db, to: 4, now: Self.clock)
-        let before = try tables(db)
-        let wouldApply = try Migrator.simvault.migrate(db, dryRun: true, now: Self.clock)
-        #expect(wouldApply.map(\.version) == Array(5...Migrator.simvault.latestVersion))
-        #expect(try tables(db) == before)
-        #expect(try db.connection.scalar("PRAGMA user_version", as: Int.self) == 4)
-        #expect(try db.connection.scalar("SELECT max(version) FROM schema_migrations", as: Int.self) == 4)
-    }
-
-    @Test("--to stops at the target; a target below the current version is refused")
-    func targetVersion() throws {
-        let db = try database()
-        #expect(try Migrator.simvault.migrate(db, to: 7, now: Self.clock).count == 7)
-        #expect(try db.connection.scalar("PRAGMA user_version", as: Int.self) == 7)
-        #expect(throws: MigrationError.invalidTarget(target: 3, current: 7, latest: Migrator.simvault.latestVersion)) {
-            try Migrator.simvault.migrate(db, to: 3, now: Self.clock)
-        }
-    }
-
-    @Test("a failing migration is rolled back and earlier ones stay committed")
-    func failingMigrationRollsBack() throws {
-        let broken = Migrator(migrations: Array(SchemaHistory.all.prefix(3)) + [
-            Migration(version: 4, name: "broken", sql: "CREATE TABLE half_done (id INTEGER); INSERT INTO no_such_table VALUES (1);"),
-        ])
-        let db = try database()
-        #expect {
-            try broken.migrate(db, now: Self.clock)
-        } throws: { error in
-            guard case MigrationError.failed(4, "broken", let detail) = error else { return false }
-            return detail.contains("no_such_table")
-        }
-        #expect(try db.connection.scalar("PRAGMA user_version", as: Int.self) == 3)
-        #expect(!(try tables(db)).contains("half_done"))
     }
 }

@@ -1,0 +1,54 @@
+import Foundation
+import VaultKeys
+
+/// The inputs simvault parses from files a person or another program may
+/// have written: each target feeds arbitrary bytes to one parser. The
+/// property is always the same: no crash, no hang, and either a value or a
+/// typed error with a message; values that parse must survive a round trip.
+///
+/// Select a target with `SIMVAULT_FUZZ_TARGET` (default: all targets).
+enum FuzzTargets {
+    static let all: [String: @Sendable (Data) -> Void] = [
+        "header": fuzzKeyHeader,
+        "recovery-code": fuzzRecoveryCode,
+    ]
+
+    static func selected() -> [@Sendable (Data) -> Void] {
+        guard let name = ProcessInfo.processInfo.environment["SIMVAULT_FUZZ_TARGET"] else { return Array(all.values) }
+        guard let target = all[name] else {
+            fatalError("unknown SIMVAULT_FUZZ_TARGET \(name); known: \(all.keys.sorted().joined(separator: ", "))")
+        }
+        return [target]
+    }
+
+    /// Key header JSON: decoding either throws a header error or yields a
+    /// header whose encoding decodes to the same header.
+    static func fuzzKeyHeader(_ data: Data) {
+        do {
+            let header = try KeyHeader.decode(data, path: "fuzz.keys")
+            let again = try KeyHeader.decode(try header.encoded(), path: "fuzz.keys")
+            precondition(again == header, "a decoded header does not survive encode/decode")
+        } catch let error as KeyError {
+            switch error {
+            case .headerDamaged, .headerUnsupported: precondition(!error.description.isEmpty)
+            default: preconditionFailure("unexpected key error from the header parser: \(error)")
+            }
+        } catch {
+            preconditionFailure("header round trip failed: \(error)")
+        }
+    }
+
+    /// Recovery code text: parses to a code whose formatting parses back to
+    /// the same code, or is reported as a typo.
+    static func fuzzRecoveryCode(_ data: Data) {
+        var bytes = [UInt8](data)
+        let text = SecretBytes(consuming: &bytes)
+        do {
+            let code = try RecoveryCode(text: text)
+            let again = try RecoveryCode(text: code.formatted())
+            precondition(again.formatted().constantTimeEquals(code.formatted()))
+        } catch {
+            precondition(error == .recoveryCodeMistyped, "unexpected error \(error)")
+        }
+    }
+}
