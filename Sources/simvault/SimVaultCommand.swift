@@ -19,7 +19,7 @@ struct SimVaultCommand: ParsableCommand {
             `health` exits 0 healthy, 1 warnings, 2 failed.
             """,
         version: SimVaultVersion.current,
-        subcommands: [Init.self, Info.self, Health.self, Key.self]
+        subcommands: [Init.self, Info.self, Health.self, Key.self, Rekey.self]
     )
 
     /// Parses, runs, and turns every error into the documented exit code.
