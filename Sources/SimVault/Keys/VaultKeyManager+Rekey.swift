@@ -151,6 +151,7 @@ extension VaultKeyManager {
         let newKeyID = KeyCheck(masterKey: newKey, vaultID: header.vaultID).keyID
         var plan = SlotPlan()
         var missing: [KeySlot] = []
+        var used = Set<ObjectIdentifier>()
         for slot in header.slots {
             var rewrapped = slot
             do throws(KeyError) {
@@ -164,6 +165,7 @@ extension VaultKeyManager {
                         if options.dropsPasswordSlotsWithoutPassword { plan.dropped.append(slot) } else { missing.append(slot) }
                         continue
                     }
+                    used.insert(ObjectIdentifier(password))
                     let cost = PasswordKDF(opsLimit: material.kdf.opsLimit, memLimit: material.kdf.memLimit)
                     rewrapped.material = .password(try PasswordSlot.wrap(newKey, password: password, vaultID: header.vaultID, slotID: slot.id, kdf: cost))
                 }
@@ -171,6 +173,11 @@ extension VaultKeyManager {
                 throw VaultError(error)
             }
             plan.slots.append(rewrapped)
+        }
+        // A given password that opens no slot is a typo, not a reason to
+        // drop or keep asking: say so before anything changes.
+        if !header.slots(ofKind: .password).isEmpty, options.passwords.contains(where: { !used.contains(ObjectIdentifier($0)) }) {
+            throw VaultError.wrongKey(reason: "wrong password: a password given opens none of this vault's password slots. Nothing was changed.")
         }
         guard missing.isEmpty else {
             let ids = missing.map { String($0.id) }.joined(separator: ", ")

@@ -75,7 +75,9 @@ extension VaultKeyManager {
         if change.header.rotation != nil {
             change.repaired = try resolveRotation(in: &change, unlock: unlock)
         }
-        if unlock.usesKeyring {
+        // Orphans only come from keyring slots; a vault without one never
+        // makes the keyring wait.
+        if unlock.usesKeyring, !change.header.slots(ofKind: .keyring).isEmpty {
             change.removedKeyringItems = removeOrphanKeyringItems(header: change.header)
         }
     }
