@@ -172,6 +172,19 @@ struct RekeyTests {
         #expect(run.screen.contains("Rekeyed vault"))
     }
 
+    @Test("on a terminal, a vault without a keyring asks for its password once: it unlocks the vault and re-wraps its slot")
+    func promptsOnce() throws {
+        let session = try KeyringSession(.unlocked)
+        let fixture = try CLIFixture(session: session, keyring: false, password: true)
+        let passwordFile = try #require(fixture.passwordFile)
+        let run = try PseudoTerminal.run(
+            ProjectPaths.simvaultBinary, ["rekey"] + fixture.vault, environment: session.environment,
+            answers: [("Password for ", CLIFixture.password)], timeout: 30)
+        #expect(run.status == 0, "\(run.screen)")
+        #expect(!run.screen.contains("Password of key slot"), "asked twice: \(run.screen)")
+        #expect(try session.simvault(["key", "check", "--password-file", passwordFile] + fixture.vault).status == 0)
+    }
+
     /// Reads a child's stderr until `text` appears (or it exits / 60 s pass).
     static func readStderr(of child: Subprocess, until text: String) throws -> String {
         var seen = Data()

@@ -50,16 +50,23 @@ extension VaultKeyManager {
         var change = try beginKeyChange(deadline: deadline, onWait: { progress(.waitingForOtherProcesses) })
         try repairPendingRotation(in: &change, unlock: request)
         let header = change.header
-        let oldKey: MasterKey
+        let unlocked: UnlockResult
         do {
-            oldKey = try KeyUnlocker(header: header, headerPath: location.headerPath).unlock(request).masterKey
+            unlocked = try KeyUnlocker(header: header, headerPath: location.headerPath).unlock(request)
         } catch {
             throw VaultError(error)
+        }
+        let oldKey = unlocked.masterKey
+        // A password that unlocked the vault re-wraps its slot too, without
+        // being asked for again (the request caches it).
+        var candidates = options.passwords
+        if case .password = unlocked.source, let used = try? request.password?(""), !candidates.contains(where: { $0 === used }) {
+            candidates.append(used)
         }
 
         progress(.wrappingSlots)
         let newKey = MasterKey.generate()
-        let plan = try planSlots(header: header, oldKey: oldKey, newKey: newKey, options: options)
+        let plan = try planSlots(header: header, oldKey: oldKey, newKey: newKey, candidates: candidates, options: options)
         let rotation = KeyRotation(newKey: newKey, vaultID: header.vaultID, slots: plan.slots)
         let hasKeyringSlot = !header.slots(ofKind: .keyring).isEmpty
 
@@ -147,7 +154,9 @@ extension VaultKeyManager {
     /// Every slot re-wrapped for `newKey`, with the same ids and creation
     /// times. Nothing is written here; a missing or wrong password fails
     /// before anything changes.
-    private func planSlots(header: KeyHeader, oldKey: MasterKey, newKey: MasterKey, options: RekeyOptions) throws -> SlotPlan {
+    private func planSlots(
+        header: KeyHeader, oldKey: MasterKey, newKey: MasterKey, candidates: [SecretBytes], options: RekeyOptions
+    ) throws -> SlotPlan {
         let newKeyID = KeyCheck(masterKey: newKey, vaultID: header.vaultID).keyID
         var plan = SlotPlan()
         var missing: [KeySlot] = []
@@ -161,7 +170,7 @@ extension VaultKeyManager {
                 case .recovery(let material):
                     rewrapped.material = .recovery(try material.resealed(newKey))
                 case .password(let material):
-                    guard let password = try password(opening: material, of: slot, header: header, oldKey: oldKey, options: options) else {
+                    guard let password = try password(opening: material, of: slot, header: header, oldKey: oldKey, candidates: candidates, options: options) else {
                         if options.dropsPasswordSlotsWithoutPassword { plan.dropped.append(slot) } else { missing.append(slot) }
                         continue
                     }
@@ -189,9 +198,9 @@ extension VaultKeyManager {
         return plan
     }
 
-    /// The password, among those given or asked for, that opens `slot`.
+    /// The password, among the candidates or asked for, that opens `slot`.
     private func password(
-        opening material: PasswordSlot, of slot: KeySlot, header: KeyHeader, oldKey: MasterKey, options: RekeyOptions
+        opening material: PasswordSlot, of slot: KeySlot, header: KeyHeader, oldKey: MasterKey, candidates: [SecretBytes], options: RekeyOptions
     ) throws(KeyError) -> SecretBytes? {
         func opens(_ password: SecretBytes) throws(KeyError) -> Bool {
             do throws(KeyError) {
@@ -202,7 +211,7 @@ extension VaultKeyManager {
                 return false
             }
         }
-        for password in options.passwords {
+        for password in candidates {
             if try opens(password) { return password }
         }
         guard let ask = options.passwordForSlot else { return nil }

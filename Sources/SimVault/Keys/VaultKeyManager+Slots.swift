@@ -21,7 +21,7 @@ extension VaultKeyManager {
             }
             let slot = KeySlot(id: id, material: .password(material))
             header.slots.append(slot)
-            return (slot, key)
+            return slot
         }
     }
 
@@ -37,10 +37,10 @@ extension VaultKeyManager {
     public func addKeyringSlot(unlock: UnlockRequest) throws -> KeySlotChange {
         try changeSlots(unlock: unlock, action: "key.slot.add") { header, key in
             try storeVerified(key, vaultID: header.vaultID, keyID: header.keyID)
-            if let existing = header.slots(ofKind: .keyring).first { return (existing, key) }
+            if let existing = header.slots(ofKind: .keyring).first { return existing }
             let slot = KeySlot(id: header.nextSlotID, material: .keyring(KeyringSlot(keyID: header.keyID)))
             header.slots.append(slot)
-            return (slot, key)
+            return slot
         }
     }
 
@@ -54,7 +54,7 @@ extension VaultKeyManager {
         let change = try changeSlots(unlock: unlock, action: "key.slot.add") { header, key in
             let slot = KeySlot(id: header.nextSlotID, material: .recovery(RecoverySlot.seal(key, for: code)))
             header.slots.append(slot)
-            return (slot, key)
+            return slot
         }
         return (change, code.formatted())
     }
@@ -103,7 +103,7 @@ extension VaultKeyManager {
                 }
             }
             header.slots.removeAll { $0.id == id }
-            return (slot, key)
+            return slot
         }
     }
 
@@ -122,7 +122,9 @@ extension VaultKeyManager {
     ///   `.corrupt`.
     public func changePassword(slotID: Int, oldPassword: SecretBytes, newPassword: SecretBytes, kdf: PasswordKDF? = nil) throws -> KeySlotChange {
         let unlock = UnlockRequest(usesKeyring: true, keyring: keyring, password: { _ in oldPassword })
-        return try changeSlots(unlock: unlock, action: "key.slot.change_password", opensVault: false) { header, _ in
+        // The key comes from the slot being changed, opened with the old
+        // password: a wrong one stops here, before anything is written.
+        let keyFromSlot: (KeyHeader) throws -> MasterKey = { header in
             guard let slot = header.slot(id: slotID) else { throw VaultError(KeyError.slotNotFound(id: slotID)) }
             guard case .password(let material) = slot.material else {
                 throw VaultError.keyManagement(detail: "key slot \(slotID) is a \(slot.kind.rawValue) slot; change-password applies to password slots (see `simvault key list`).")
@@ -136,6 +138,12 @@ extension VaultKeyManager {
                 throw VaultError(error)
             }
             guard header.accepts(key) else { throw VaultError(KeyError.keyCheckMismatch(path: location.headerPath)) }
+            return key
+        }
+        return try changeSlots(unlock: unlock, action: "key.slot.change_password", key: keyFromSlot) { header, key in
+            guard let slot = header.slot(id: slotID), case .password(let material) = slot.material else {
+                preconditionFailure("keyFromSlot checked that slot \(slotID) is a password slot")
+            }
             let cost = kdf ?? PasswordKDF(opsLimit: material.kdf.opsLimit, memLimit: material.kdf.memLimit)
             var changed = slot
             do throws(KeyError) {
@@ -144,43 +152,42 @@ extension VaultKeyManager {
                 throw VaultError(error)
             }
             header.slots = header.slots.map { $0.id == slotID ? changed : $0 }
-            return (changed, key)
+            return changed
         }
     }
 
     // MARK: - Shared steps
 
     /// Runs one slot change: lock, repair of an interrupted rotation, the
-    /// change itself on a copy of the header, the atomic header rewrite, and
-    /// the access-log entry.
+    /// master key, the change itself on a copy of the header, the atomic
+    /// header rewrite, and the access-log entry.
     ///
     /// - Parameters:
-    ///   - opensVault: open the vault with `unlock` first, proving the key
-    ///     opens the database, and hand `body` the vault's key. When false
-    ///     (change-password) `body` recovers the key itself from the slot it
-    ///     changes and is given a fresh random key it must not use.
+    ///   - key: gives the master key from the header read under the lock. By
+    ///     default the vault is opened with `unlock`, which also proves the
+    ///     key opens the database.
     ///   - forget: a slot id whose last-use record is deleted with the log
     ///     entry.
-    ///   - body: changes the header; returns the slot concerned and the
-    ///     master key.
+    ///   - body: changes the header; returns the slot concerned.
     private func changeSlots(
-        unlock: UnlockRequest, action: String, opensVault: Bool = true, forget: Int? = nil,
-        _ body: (inout KeyHeader, MasterKey) throws -> (KeySlot, MasterKey)
+        unlock: UnlockRequest, action: String, forget: Int? = nil,
+        key obtainKey: ((KeyHeader) throws -> MasterKey)? = nil,
+        _ body: (inout KeyHeader, MasterKey) throws -> KeySlot
     ) throws -> KeySlotChange {
         let request = unlock.cachingSecrets()
         var change = try beginKeyChange(deadline: Date().addingTimeInterval(wait))
         try repairPendingRotation(in: &change, unlock: request)
 
-        let vaultKey: MasterKey
-        if opensVault {
-            let vault = try Vault.open(at: location, unlock: request, configuration: configuration)
-            vaultKey = vault.masterKey
-            vault.close()
+        let key: MasterKey
+        if let obtainKey {
+            key = try obtainKey(change.header)
         } else {
-            vaultKey = MasterKey.generate()
+            let vault = try Vault.open(at: location, unlock: request, configuration: configuration)
+            key = vault.masterKey
+            vault.close()
         }
         var header = change.header
-        let (slot, key) = try body(&header, vaultKey)
+        let slot = try body(&header, key)
         try replaceHeader(header, in: &change)
 
         var warnings = change.repaired?.warnings ?? []
