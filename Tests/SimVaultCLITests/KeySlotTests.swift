@@ -26,9 +26,7 @@ struct KeySlotTests {
 
         let text = try session.simvault(["key", "list"] + fixture.vault)
         let header = try String(contentsOfFile: fixture.headerPath, encoding: .utf8)
-        let secrets = ["wrapped_key", "sealed_key", "salt", "nonce"].compactMap { field in
-            header.components(separatedBy: "\"\(field)\" : \"").dropFirst().first?.components(separatedBy: "\"").first
-        }
+        let secrets = ["wrapped_key", "sealed_key", "salt", "nonce"].compactMap { CLIFixture.field($0, in: header) }
         #expect(secrets.count == 4)
         for output in [result.stdout, text.stdout] {
             for secret in secrets + [try fixture.keyringKey(in: session), CLIFixture.password] {
@@ -84,7 +82,7 @@ struct KeySlotTests {
         let fixture = try CLIFixture(session: session, password: true)
         let passwordFile = try #require(fixture.passwordFile)
         let header = try String(contentsOfFile: fixture.headerPath, encoding: .utf8)
-        let wrapped = try #require(header.components(separatedBy: "\"wrapped_key\" : \"").dropFirst().first?.components(separatedBy: "\"").first)
+        let wrapped = try #require(CLIFixture.field("wrapped_key", in: header))
 
         let removed = try session.simvault(["key", "remove", "2"] + fixture.vault)
         #expect(removed.status == 0, "\(removed)")
@@ -99,11 +97,11 @@ struct KeySlotTests {
 
         // Keyring + recovery left: the recovery slot can go, the keyring slot then cannot.
         #expect(try session.simvault(["key", "remove", "3"] + fixture.vault).status == 0)
-        let before = try Data(contentsOf: URL(fileURLWithPath: fixture.headerPath))
+        let before = try fixture.headerBytes()
         let last = try session.simvault(["key", "remove", "1"] + fixture.vault)
         #expect(last.status == 1, "\(last)")
         #expect(last.stderr.contains("last slot that can open the vault"))
-        #expect(try Data(contentsOf: URL(fileURLWithPath: fixture.headerPath)) == before)
+        #expect(try fixture.headerBytes() == before)
         #expect(try session.simvault(["key", "check"] + fixture.vault).status == 0)
         #expect(try session.simvault(["key", "remove", "7"] + fixture.vault).status == 1)
     }
@@ -135,12 +133,12 @@ struct KeySlotTests {
         let passwordFile = try #require(fixture.passwordFile)
         let newFile = try fixture.directory.write("brand new password 10\n", to: "new.txt")
         let wrongFile = try fixture.directory.write("wrong\n", to: "wrong.txt")
-        let before = try Data(contentsOf: URL(fileURLWithPath: fixture.headerPath))
+        let before = try fixture.headerBytes()
 
         let wrong = try session.simvault(["key", "change-password", "2", "--password-file", wrongFile, "--new-password-file", newFile] + fixture.vault)
         #expect(wrong.status == 10, "\(wrong)")
         #expect(wrong.stderr.contains("wrong password"))
-        #expect(try Data(contentsOf: URL(fileURLWithPath: fixture.headerPath)) == before, "a refused change-password changed the header")
+        #expect(try fixture.headerBytes() == before, "a refused change-password changed the header")
         let notPassword = try session.simvault(["key", "change-password", "1", "--password-file", passwordFile, "--new-password-file", newFile] + fixture.vault)
         #expect(notPassword.status == 1 && notPassword.stderr.contains("keyring slot"), "\(notPassword)")
 
@@ -150,15 +148,15 @@ struct KeySlotTests {
         #expect(try session.simvault(["key", "check", "--no-keyring", "--password-file", passwordFile] + fixture.vault).status == 10)
         // The master key did not change: the keyring item still opens it.
         #expect(try session.simvault(["key", "check"] + fixture.vault).status == 0)
-        let oldWrapped = try #require(String(decoding: before, as: UTF8.self).components(separatedBy: "\"wrapped_key\" : \"").dropFirst().first?.prefix(24))
-        #expect(!ExternalTools.fileContains(fixture.headerPath, String(oldWrapped)))
+        let oldWrapped = try #require(CLIFixture.field("wrapped_key", in: String(decoding: before, as: UTF8.self)))
+        #expect(!ExternalTools.fileContains(fixture.headerPath, oldWrapped))
     }
 
     @Test("a key change while another process holds the key lock exits 13 and changes nothing")
     func keyLockHeld() throws {
         let session = try KeyringSession(.unlocked)
         let fixture = try CLIFixture(session: session, password: true)
-        let before = try Data(contentsOf: URL(fileURLWithPath: fixture.headerPath))
+        let before = try fixture.headerBytes()
         let holder = try Subprocess(
             try #require(ProcessRunner.which("flock")), [fixture.vaultPath + ".keys.lock", "-c", "echo locked; sleep 60"],
             environment: ProcessRunner.baseEnvironment, withStdin: false)
@@ -177,6 +175,6 @@ struct KeySlotTests {
                 #expect(result.stderr.contains("another simvault process is changing this vault's keys"))
             }
         }
-        #expect(try Data(contentsOf: URL(fileURLWithPath: fixture.headerPath)) == before)
+        #expect(try fixture.headerBytes() == before)
     }
 }

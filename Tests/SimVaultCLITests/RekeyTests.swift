@@ -33,9 +33,9 @@ struct RekeyTests {
         let new = try ExternalTools.sqlcipher(path: fixture.vaultPath, hexKey: newKey, sql: "SELECT count(*) FROM filler; PRAGMA integrity_check;")
         #expect(new.status == 0, "\(new)")
         #expect(new.stdout.hasSuffix("ok\n"))
-        let items = try session.run("secret-tool", ["search", "--all", "application", "simvault", "vault-id", fixture.vaultID])
-        #expect(items.stdout.components(separatedBy: "\n").filter { $0.hasPrefix("[/") }.count == 1, "exactly one keyring item must remain: \(items)")
-        #expect((items.stdout + items.stderr).contains("attribute.key-id = \(newKeyID)"), "secret-tool prints attributes on stderr: \(items)")
+        let items = try fixture.keyringItems(in: session)
+        #expect(items.count == 1, "exactly one keyring item must remain: \(items.listing)")
+        #expect(items.listing.contains("attribute.key-id = \(newKeyID)"), "\(items.listing)")
 
         // Every row is the same; the access log gained the key.rekey entry.
         let after = try VaultContents.fingerprint(vaultPath: fixture.vaultPath, password: CLIFixture.password)
@@ -58,9 +58,9 @@ struct RekeyTests {
         // the old header (its wrapped keys) is left in the directory.
         let header = try String(contentsOfFile: fixture.headerPath, encoding: .utf8)
         #expect(header.contains("\"version\" : 1") && !header.contains("rotation"))
-        let oldWrapped = try #require(oldHeader.components(separatedBy: "\"wrapped_key\" : \"").dropFirst().first?.prefix(20))
+        let oldWrapped = try #require(CLIFixture.field("wrapped_key", in: oldHeader))
         for file in try FileManager.default.contentsOfDirectory(atPath: fixture.directory.file("vault")) {
-            #expect(!ExternalTools.fileContains(fixture.directory.file("vault/" + file), String(oldWrapped)), "\(file) still holds the old wrapped key")
+            #expect(!ExternalTools.fileContains(fixture.directory.file("vault/" + file), oldWrapped), "\(file) still holds the old wrapped key")
         }
         let health = try session.simvault(["health"] + fixture.vault)
         #expect(health.status == 0, "\(health)")
@@ -71,17 +71,16 @@ struct RekeyTests {
         let session = try KeyringSession(.unlocked)
         let fixture = try CLIFixture(session: session)
         let key = try fixture.keyringKey(in: session)
-        let header = try Data(contentsOf: URL(fileURLWithPath: fixture.headerPath))
+        let header = try fixture.headerBytes()
         let shell = try SQLCipherSession(path: fixture.vaultPath, hexKey: key)
         try shell.run("CREATE TABLE notes (n INTEGER); BEGIN IMMEDIATE; INSERT INTO notes VALUES (42);")
 
         let busy = try session.simvault(["rekey"] + fixture.vault)
         #expect(busy.status == 13, "\(busy)")
         #expect(busy.stderr.contains("busy") && busy.stderr.contains("--wait"))
-        #expect(try Data(contentsOf: URL(fileURLWithPath: fixture.headerPath)) == header, "the header changed")
+        #expect(try fixture.headerBytes() == header, "the header changed")
         #expect(try fixture.keyringKey(in: session) == key, "the keyring item changed")
-        let items = try session.run("secret-tool", ["search", "--all", "application", "simvault", "vault-id", fixture.vaultID])
-        #expect(items.stdout.components(separatedBy: "\n").filter { $0.hasPrefix("[/") }.count == 1)
+        #expect(try fixture.keyringItems(in: session).count == 1)
 
         // With --wait: rekey announces that it waits; the other process then
         // commits and exits, and rekey goes ahead with the committed row.
@@ -123,7 +122,7 @@ struct RekeyTests {
         let session = try KeyringSession(.unlocked)
         let fixture = try CLIFixture(session: session, password: true)
         let passwordFile = try #require(fixture.passwordFile)
-        let header = try Data(contentsOf: URL(fileURLWithPath: fixture.headerPath))
+        let header = try fixture.headerBytes()
 
         let missing = try session.simvault(["rekey"] + fixture.vault)
         #expect(missing.status == 1, "\(missing)")
@@ -131,7 +130,7 @@ struct RekeyTests {
         #expect(missing.stderr.contains("--drop-password-slots"))
         let wrong = try session.simvault(["rekey", "--password-file", try fixture.directory.write("nope\n", to: "wrong")] + fixture.vault)
         #expect(wrong.status == 10, "\(wrong)")
-        #expect(try Data(contentsOf: URL(fileURLWithPath: fixture.headerPath)) == header, "a refused rekey changed the header")
+        #expect(try fixture.headerBytes() == header, "a refused rekey changed the header")
 
         let dropped = try session.simvault(["rekey", "--drop-password-slots"] + fixture.vault)
         #expect(dropped.status == 0, "\(dropped)")
@@ -147,13 +146,13 @@ struct RekeyTests {
         let unlocked = try KeyringSession(.unlocked)
         let fixture = try CLIFixture(session: unlocked, password: true)
         let passwordFile = try #require(fixture.passwordFile)
-        let header = try Data(contentsOf: URL(fileURLWithPath: fixture.headerPath))
+        let header = try fixture.headerBytes()
         let noBus = try KeyringSession(.noBus)
         let result = try noBus.simvault(["rekey", "--password-file", passwordFile] + fixture.vault)
         #expect(result.status == 1, "\(result)")
         #expect(result.stderr.contains("cannot store the key in the keyring"))
         #expect(result.stderr.contains("Nothing was changed"))
-        #expect(try Data(contentsOf: URL(fileURLWithPath: fixture.headerPath)) == header)
+        #expect(try fixture.headerBytes() == header)
         #expect(try unlocked.simvault(["key", "check"] + fixture.vault).status == 0)
     }
 

@@ -119,15 +119,11 @@ extension SimVaultCommand {
 
 /// `rekey --json` output.
 private struct RekeyOutput: Encodable {
-    struct Slot: Encodable {
-        let id: Int
-        let type: String
-    }
     let path: String
     let previousKeyID: String
     let keyID: String
-    let slots: [Slot]
-    let droppedSlots: [Slot]
+    let slots: [KeySlotSummary]
+    let droppedSlots: [KeySlotSummary]
     let pages: Int
     let databaseBytes: Int64
     let reencryptionSeconds: Double
@@ -138,8 +134,8 @@ private struct RekeyOutput: Encodable {
         self.path = path
         previousKeyID = report.previousKeyID
         keyID = report.keyID
-        slots = report.slots.map { Slot(id: $0.id, type: $0.type.rawValue) }
-        droppedSlots = report.droppedSlots.map { Slot(id: $0.id, type: $0.type.rawValue) }
+        slots = report.slots
+        droppedSlots = report.droppedSlots
         pages = report.pageCount
         databaseBytes = report.databaseBytes
         reencryptionSeconds = report.reencryptionSeconds
