@@ -9,9 +9,9 @@ import VaultTestSupport
 /// committed row, and be brought back to a clean state by `health`.
 ///
 /// `SIMVAULT_KILL_ROUNDS` sets the rounds per loop (default 50). Each loop
-/// prints its tally, so the numbers can be reported. A round's delay is
-/// drawn uniformly from the length of one uninterrupted run (see
-/// ``delay(round:duration:)``); the tally shows which steps were hit.
+/// prints its tally, so the numbers can be reported. Kill moments are
+/// random (see ``runAndKill(_:_:round:wholeRun:afterChange:changed:)``);
+/// the tally shows which steps were hit.
 @Suite("kill -9 loops", .serialized)
 struct KillLoopTests {
     static let rounds = Int(ProcessInfo.processInfo.environment["SIMVAULT_KILL_ROUNDS"] ?? "") ?? 50
@@ -32,7 +32,12 @@ struct KillLoopTests {
         var tally: [String: Int] = [:]
         var failures = 0
         for round in 1...Self.rounds {
-            let status = try Self.runAndKill(session, arguments, after: Self.delay(round: round, duration: duration))
+            // Even rounds: a random moment after rekey first replaces the
+            // header (the rotation record), up to the end of its run.
+            let headerInode = Self.inode(fixture.headerPath)
+            let status = try Self.runAndKill(
+                session, arguments, round: round, wholeRun: duration, afterChange: duration * 0.5,
+                changed: { Self.inode(fixture.headerPath) != headerInode })
             let pendingAfterKill = try String(contentsOfFile: fixture.headerPath, encoding: .utf8).contains("\"rotation\"")
 
             // As the crash left it, with nothing but the password: the
@@ -95,7 +100,15 @@ struct KillLoopTests {
         var tally: [String: Int] = [:]
         var failures = 0
         for round in 1...Self.rounds {
-            let status = try Self.runAndKill(session, arguments(from: current), after: Self.delay(round: round, duration: duration))
+            // Even rounds: a random moment within 20 ms of the old header
+            // being linked aside, around the rename and the scrub.
+            let vaultDirectory = fixture.directory.file("vault")
+            func leftovers() -> Bool {
+                ((try? FileManager.default.contentsOfDirectory(atPath: vaultDirectory)) ?? []).contains { $0.contains(".retired-") || $0.contains(".tmp-") }
+            }
+            let status = try Self.runAndKill(
+                session, arguments(from: current), round: round, wholeRun: duration, afterChange: 0.02, changed: leftovers)
+            let leftBehind = leftovers()
             let opens = try files.map { file in
                 try session.simvault(["key", "check", "--no-keyring", "--password-file", file] + fixture.vault).status
             }
@@ -107,10 +120,12 @@ struct KillLoopTests {
             #expect(intact, "round \(round): rows differ after the kill")
             let health = try session.simvault(["health", "--no-keyring", "--password-file", files[now]] + fixture.vault)
             #expect(health.status <= 1, "round \(round): \(health)")
-            if !exactlyOne || !intact || health.status > 1 { failures += 1 }
-            let outcome = now == current
+            #expect(!leftovers(), "round \(round): health left a superseded header copy behind")
+            if !exactlyOne || !intact || health.status > 1 || leftovers() { failures += 1 }
+            var outcome = now == current
                 ? "old password still in place\(status == 0 ? "" : " (killed before the header was replaced)")"
                 : "new password in place\(status == 0 ? " (completed before the kill)" : " (killed after the header was replaced)")"
+            if leftBehind { outcome += "; a superseded header copy was left and health scrubbed it" }
             tally[outcome, default: 0] += 1
             current = now
         }
@@ -123,39 +138,54 @@ struct KillLoopTests {
     static let calibrationRuns = 3
 
     /// Runs the command to completion a few times (`arguments(run)` for run
-    /// 0, 1, ...) and returns the longest run: the range the kill delays are
-    /// drawn from. The longest, because a loaded machine slows runs down and
-    /// a range that is too short never reaches the last steps.
+    /// 0, 1, ...) and returns the median run time: the scale of the kill
+    /// delays. The median, because one run slowed by the other tests running
+    /// in parallel would stretch every delay past the end of the command.
     static func calibrate(_ session: KeyringSession, _ arguments: (Int) -> [String]) throws -> Double {
-        var longest = 0.0
+        var times: [Double] = []
         for run in 0..<calibrationRuns {
             let started = Date()
             let result = try session.simvault(arguments(run))
             try #require(result.status == 0, "the uninterrupted run failed: \(result)")
-            longest = max(longest, Date().timeIntervalSince(started))
+            times.append(Date().timeIntervalSince(started))
         }
-        return longest
+        return times.sorted()[times.count / 2]
     }
 
-    /// The kill delay of a round: odd rounds anywhere in the run (and 20%
-    /// past it), even rounds in its second half, where the header and
-    /// database change; a command spends its first half starting up and
-    /// deriving keys.
-    static func delay(round: Int, duration: Double) -> Double {
-        let start = round.isMultiple(of: 2) ? duration * 0.4 : 0
-        return Double.random(in: start...(duration * 1.2))
-    }
-
-    /// Starts the CLI, sends SIGKILL after `delay` seconds, and returns its
-    /// exit status (0 when it finished first, 137 when killed).
-    static func runAndKill(_ session: KeyringSession, _ arguments: [String], after delay: Double) throws -> Int32 {
+    /// Starts the CLI and sends it SIGKILL, returning its exit status (0 when
+    /// it finished first, 137 when killed).
+    ///
+    /// Odd rounds: after a delay drawn uniformly from 0 to 1.2 × `wholeRun`
+    /// (one uninterrupted run). Even rounds: once `changed` first holds
+    /// (polled every 0.5 ms), after a delay drawn uniformly from 0 to
+    /// `afterChange` seconds. A command spends most of its run
+    /// starting up and deriving keys, so the even rounds make sure the steps
+    /// that change files are hit often; the tally shows where kills landed.
+    static func runAndKill(
+        _ session: KeyringSession, _ arguments: [String], round: Int, wholeRun: Double, afterChange: Double, changed: () -> Bool
+    ) throws -> Int32 {
         let child = try Subprocess(ProjectPaths.simvaultBinary, arguments, environment: session.environment, withStdin: false)
+        let delay: Double
+        if round.isMultiple(of: 2) {
+            let deadline = Date().addingTimeInterval(60)
+            while !changed(), child.poll() == nil, Date() < deadline { usleep(500) }
+            delay = Double.random(in: 0...afterChange)
+        } else {
+            delay = Double.random(in: 0...(wholeRun * 1.2))
+        }
         usleep(useconds_t(delay * 1_000_000))
         child.send(SIGKILL)
         let (status, _) = child.wait(timeout: 60)
         _ = Subprocess.readAll(child.stdoutFD)
         _ = Subprocess.readAll(child.stderrFD)
         return status
+    }
+
+    /// The inode of `path` (0 when absent): a header write renames a new
+    /// file into place, so the inode changes.
+    static func inode(_ path: String) -> UInt64 {
+        var info = stat()
+        return stat(path, &info) == 0 ? UInt64(info.st_ino) : 0
     }
 
     /// Every table is unchanged, except that the access log may have grown
@@ -174,7 +204,7 @@ struct KillLoopTests {
     }
 
     static func report(_ command: String, rounds: Int, duration: Double, tally: [String: Int], failures: Int) {
-        var lines = ["kill -9 loop, \(command) on a \(megabytes) MB vault: \(rounds) rounds (the longest of \(calibrationRuns) uninterrupted runs took \(String(format: "%.2f", duration)) s), \(failures) unopenable or changed vaults"]
+        var lines = ["kill -9 loop, \(command) on a \(megabytes) MB vault: \(rounds) rounds (the median of \(calibrationRuns) uninterrupted runs took \(String(format: "%.2f", duration)) s), \(failures) unopenable or changed vaults"]
         for (outcome, count) in tally.sorted(by: { $0.value > $1.value }) { lines.append("  \(count) × \(outcome)") }
         print(lines.joined(separator: "\n"))
     }

@@ -94,6 +94,13 @@ struct KeyManagerTests {
         let opened = try fixture.reopen()
         #expect(opened.masterKey.isSameKey(as: newKey))
         #expect(opened.unlockResult.keys.first?.generation == .pending)
+        // A source holding only the old key: not "corrupt", but "the other key is needed".
+        #expect {
+            _ = try Vault.open(at: fixture.location, unlock: UnlockRequest(masterKey: oldKey))
+        } throws: { error in
+            guard case VaultError.noKeySource(let reasons) = error else { return false }
+            return reasons.joined().contains("uses its new (pending) key")
+        }
         #expect(try VaultContents.fingerprint(opened) == before)
         opened.close()
 

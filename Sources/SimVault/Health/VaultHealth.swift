@@ -175,7 +175,7 @@ private struct HealthRun {
     private mutating func checkDecrypts(_ unlocked: UnlockResult, header: KeyHeader) -> MasterKey? {
         do {
             let (connection, chosen) = try Vault.openConnection(
-                location: location, firstAcceptedOf: unlocked.keys,
+                location: location, firstAcceptedOf: unlocked.keys, header: header,
                 options: configuration.connectionOptions(readOnly: true, pageSize: header.cipher.pageSize))
             defer { connection.close() }
             add("decrypt", .ok, "the database decrypts with the master key")

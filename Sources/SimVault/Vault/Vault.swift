@@ -104,7 +104,7 @@ public final class Vault: Sendable {
         self.configuration = configuration
 
         let (writerConnection, chosen) = try Self.openConnection(
-            location: location, firstAcceptedOf: unlockResult.keys,
+            location: location, firstAcceptedOf: unlockResult.keys, header: header,
             options: configuration.connectionOptions(readOnly: false, pageSize: header.cipher.pageSize))
         self.unlockResult = unlockResult.selecting(chosen)
         masterKey = chosen.masterKey
@@ -135,11 +135,26 @@ public final class Vault: Sendable {
 
     /// Opens one connection with the first of `keys` the database accepts.
     /// There is more than one key only while a rotation is pending; a key
-    /// the database rejects then means "the other key", and only the last
-    /// rejection is reported (as damage, by ``openConnection(location:key:options:)``).
+    /// the database rejects then means "the other key". When every key is
+    /// rejected it is damage (reported by ``openConnection(location:key:options:)``),
+    /// unless a rotation is pending and only one of its two keys was found:
+    /// then the database simply uses the other one, and the error says which
+    /// key source is needed.
     static func openConnection(
-        location: VaultLocation, firstAcceptedOf keys: [UnlockedKey], options: Connection.Options
+        location: VaultLocation, firstAcceptedOf keys: [UnlockedKey], header: KeyHeader, options: Connection.Options
     ) throws -> (Connection, UnlockedKey) {
+        if header.rotation != nil, keys.count == 1 {
+            do {
+                return (try Connection(path: location.path, key: keys[0].masterKey, options: options), keys[0])
+            } catch let error as SQLiteError where error.isNotADatabase {
+                let other = keys[0].generation == .current ? "new (pending)" : "old (current)"
+                throw VaultError.noKeySource(reasons: [
+                    "an interrupted key rotation is pending and the database uses its \(other) key, which \(keys[0].source) does not hold; give --password-file or --recovery-code-file (then run `simvault health` to finish the rotation)",
+                ])
+            } catch let error as SQLiteError {
+                throw VaultError.classify(error, path: location.path) ?? VaultError.io(detail: "cannot open \(location.path): \(error.message)")
+            }
+        }
         for key in keys.dropLast() {
             do {
                 return (try Connection(path: location.path, key: key.masterKey, options: options), key)
