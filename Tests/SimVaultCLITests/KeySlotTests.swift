@@ -36,7 +36,9 @@ struct KeySlotTests {
         // Without any key source the slots are still listed; last use is unknown.
         let locked = try session.simvault(["key", "list", "--json", "--no-keyring"] + fixture.vault)
         #expect(locked.status == 0, "\(locked)")
-        #expect(try ExternalTools.json(locked)["last_use_unavailable"] is String)
+        let lockedListing = try ExternalTools.json(locked)
+        #expect(lockedListing["last_use_unavailable"] is String)
+        #expect(lockedListing["keyring_item"] as? String == "not checked (keyring not used)")
     }
 
     @Test("key add: a password slot, a recovery code printed once, and the keyring item back after it was deleted")

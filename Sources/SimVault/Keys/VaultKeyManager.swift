@@ -48,7 +48,8 @@ public struct VaultKeyManager: Sendable {
     /// The slots, with their last use when `unlock` opens the vault.
     ///
     /// Needs no key: without one (or with `unlock` nil) the last-used times
-    /// are missing and ``KeySlotListing/lastUseUnavailable`` says why.
+    /// are missing and ``KeySlotListing/lastUseUnavailable`` says why. The
+    /// keyring item is looked at only when `unlock` uses the keyring.
     ///
     /// - Throws: ``VaultError`` — `.notFound`, `.headerMissing`, `.corrupt`,
     ///   `.headerNewer`, and the unlock errors other than `.noKeySource`
@@ -71,7 +72,8 @@ public struct VaultKeyManager: Sendable {
         return KeySlotListing(
             path: location.path, vaultID: header.vaultID, keyID: header.keyID,
             slots: header.slots.map { KeySlotSummary($0, lastUsedAt: uses[$0.id]) },
-            keyringItem: header.slots(ofKind: .keyring).isEmpty ? nil : keyringItemState(header: header),
+            keyringItem: header.slots(ofKind: .keyring).isEmpty ? nil
+                : unlock?.usesKeyring == true ? keyringItemState(header: header) : "not checked (keyring not used)",
             pendingRotation: header.rotation.map { KeySlotListing.PendingRotation(keyID: $0.keyID, startedAt: $0.startedAt) },
             lastUseUnavailable: unavailable)
     }
