@@ -15,18 +15,19 @@ extension VaultKeyManager {
     /// Crash safety (a SIGKILL or power loss at any point leaves a vault that
     /// opens, with the old or the new key, and loses nothing committed):
     ///
-    /// 1. take the key lock and open the database exclusively (nobody else
-    ///    may have it open; nothing is changed when they do);
-    /// 2. wrap the slots for the new key, store the new key's keyring item
-    ///    (a new `key-id`, beside the old item) and write the header with a
-    ///    `rotation` record holding the new key's slots, fsynced, before the
-    ///    database changes;
-    /// 3. re-encrypt every page in one SQLCipher transaction (`sqlite3_rekey`
+    /// 1. take the key lock, unlock, and wrap every slot for a new random
+    ///    key (a missing or wrong password stops here, nothing changed);
+    /// 2. open the database exclusively (nobody else may have it open;
+    ///    nothing is changed when someone does);
+    /// 3. store the new key's keyring item (a new `key-id`, beside the old
+    ///    item) and write the header with a `rotation` record holding the
+    ///    new key's slots, fsynced, before the database changes;
+    /// 4. re-encrypt every page in one SQLCipher transaction (`sqlite3_rekey`
     ///    in WAL mode, `synchronous = FULL`): until its commit frame is on
     ///    disk the old key opens the database, afterwards the new one;
-    /// 4. verify with fresh connections: the new key reads every page
-    ///    (`quick_check`), the old key no longer opens the file;
-    /// 5. make the new key current in the header, then remove the old
+    /// 5. verify with fresh connections: the new key reads every page
+    ///    (`quick_check`), the old key no longer opens the file; log it;
+    /// 6. make the new key current in the header, then remove the old
     ///    key's keyring item.
     ///
     /// While the rotation record exists, opening tries both keys (see
@@ -70,17 +71,18 @@ extension VaultKeyManager {
         let rotation = KeyRotation(newKey: newKey, vaultID: header.vaultID, slots: plan.slots)
         let hasKeyringSlot = !header.slots(ofKind: .keyring).isEmpty
 
-        var exclusive: Connection? = try ExclusiveAccess.open(
+        let exclusive = try ExclusiveAccess.open(
             location: location, key: oldKey, pageSize: header.cipher.pageSize, deadline: deadline,
             onWait: { progress(.waitingForOtherProcesses) })
-        defer { exclusive?.close() }
+        // Closed explicitly before the verification; closing is idempotent.
+        defer { exclusive.close() }
         let pageCount: Int
         do {
-            try Vault.verifyIdentity(of: exclusive!, header: header, location: location)
-            pageCount = try exclusive!.scalar("PRAGMA page_count") ?? 0
+            try Vault.verifyIdentity(of: exclusive, header: header, location: location)
+            pageCount = try exclusive.scalar("PRAGMA page_count") ?? 0
             // Fold whatever committed frames the WAL holds into the file
             // first, so every page is read from one place with the old key.
-            try exclusive!.checkpointAndTruncateWAL()
+            try exclusive.checkpointAndTruncateWAL()
         } catch let error as SQLiteError {
             throw VaultError.classify(error, path: location.path) ?? VaultError.io(detail: "cannot prepare \(location.path) for re-encryption: \(error.message)")
         }
@@ -105,14 +107,13 @@ extension VaultKeyManager {
         // the file which key it uses, and finishes or rolls back.
         var reencryptionError: (any Error)?
         do {
-            try exclusive!.rekeyUnverified(to: newKey)
-            try exclusive!.checkpointAndTruncateWAL()
+            try exclusive.rekeyUnverified(to: newKey)
+            try exclusive.checkpointAndTruncateWAL()
         } catch {
             reencryptionError = error
         }
         monitor?.stop()
-        exclusive?.close()
-        exclusive = nil
+        exclusive.close()
         let seconds = Date().timeIntervalSince(started)
 
         progress(.verifying)
