@@ -22,6 +22,7 @@ public struct KeySlotSummary: Sendable, Equatable, Codable {
         case lastUsedAt = "last_used_at"
     }
 
+    /// Describes `slot`; `lastUsedAt` comes from the database, not the header.
     public init(_ slot: KeySlot, lastUsedAt: Int64? = nil) {
         id = slot.id
         type = slot.kind
@@ -45,6 +46,7 @@ public struct KeySlotSummary: Sendable, Equatable, Codable {
 public struct KeySlotListing: Sendable, Codable {
     /// A rotation recorded in the header and not finished.
     public struct PendingRotation: Sendable, Codable, Equatable {
+        /// Identifier of the pending key.
         public let keyID: String
         /// Unix milliseconds.
         public let startedAt: Int64
@@ -55,10 +57,13 @@ public struct KeySlotListing: Sendable, Codable {
         }
     }
 
+    /// The vault database.
     public let path: String
+    /// The vault's UUID.
     public let vaultID: String
     /// Identifier of the current master key.
     public let keyID: String
+    /// The slots, in header order.
     public let slots: [KeySlotSummary]
     /// The state of the keyring item when the vault has a keyring slot:
     /// "present", or why it cannot be used.

@@ -19,6 +19,8 @@ public struct RekeyOptions: Sendable {
     /// re-encryption) from a monitoring thread.
     public var progress: (@Sendable (RekeyProgress) -> Void)?
 
+    /// Options with the given passwords and callbacks; by default a rekey
+    /// fails when a password slot's password is missing.
     public init(
         passwords: [SecretBytes] = [], passwordForSlot: (@Sendable (KeySlotSummary) throws -> SecretBytes?)? = nil,
         dropsPasswordSlotsWithoutPassword: Bool = false, progress: (@Sendable (RekeyProgress) -> Void)? = nil

@@ -14,6 +14,7 @@ public struct RotationRepair: Sendable, Equatable {
         case rolledBack(keyID: String, discardedKeyID: String)
     }
 
+    /// Finished or rolled back, and the key ids concerned.
     public let outcome: Outcome
     /// When the interrupted rotation had started, unix milliseconds.
     public let startedAt: Int64

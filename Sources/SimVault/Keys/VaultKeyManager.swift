@@ -33,6 +33,8 @@ public struct VaultKeyManager: Sendable {
     /// ``VaultError/busy(detail:)``.
     public var wait: Double
 
+    /// A manager for the vault at `location`. Nothing is read until a
+    /// method is called.
     public init(
         location: VaultLocation, keyring: SecretServiceKeyring = SecretServiceKeyring(),
         configuration: VaultConfiguration = VaultConfiguration(), wait: Double = 0
