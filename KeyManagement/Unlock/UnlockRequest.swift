@@ -41,10 +41,14 @@ public struct UnlockRequest: Sendable {
 /// A key an unlock found: the key, where it came from, and which of the
 /// header's keys it is.
 public struct UnlockedKey: Sendable {
+    /// The key, verified against the header's key check value.
     public let masterKey: MasterKey
+    /// The source that gave it.
     public let source: KeySource
+    /// Whether it is the header's current key or a rotation's pending key.
     public let generation: KeyGeneration
 
+    /// A found key.
     public init(masterKey: MasterKey, source: KeySource, generation: KeyGeneration) {
         self.masterKey = masterKey
         self.source = source
