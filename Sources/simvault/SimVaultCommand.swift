@@ -20,7 +20,7 @@ struct SimVaultCommand: ParsableCommand {
             """,
         version: SimVaultVersion.current,
         subcommands: [
-            Init.self, Info.self, Health.self, Key.self, Migrate.self, Search.self, Secret.self, Settings.self, SQL.self,
+            Init.self, Info.self, Health.self, Key.self, Rekey.self, Migrate.self, Search.self, Secret.self, Settings.self, SQL.self,
         ]
     )
 

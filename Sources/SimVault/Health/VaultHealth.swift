@@ -3,8 +3,14 @@ import VaultKeys
 import VaultSchema
 
 /// `simvault health`: every check of DESIGN.md §4, each reported with name,
-/// status and detail. It never modifies the vault (all database checks use
-/// read-only connections) and never throws: a failure is a failed check.
+/// status and detail. It never throws: a failure is a failed check.
+///
+/// It never modifies the data (all database checks use read-only
+/// connections). The one repair it makes is the "key rotation" check:
+/// a key change interrupted by a crash is finished or rolled back (key
+/// header, keyring, one access-log row), leftover header copies are
+/// scrubbed and orphaned keyring items removed, unless another process is
+/// changing the keys right now.
 ///
 /// Checks that read pages run on fresh connections, so a page that fails its
 /// HMAC in one check cannot leave a connection in an error state that makes
@@ -33,10 +39,12 @@ private struct HealthRun {
 
     mutating func perform(_ unlock: UnlockRequest) {
         checkEngine()
-        guard checkFilesPresent(), let header = checkHeader() else { return skipRest(after: "header") }
+        guard checkFilesPresent(), let loaded = checkHeader() else { return skipRest(after: "header") }
+        let request = unlock.cachingSecrets()
+        let header = checkKeyRotation(request, header: loaded)
         self.header = header
-        guard let key = checkKeySource(unlock, header: header) else { return skipRest(after: "key check") }
-        guard checkDecrypts(key, header: header) else { return skipRest(after: "decrypt") }
+        guard let unlocked = checkKeySource(request, header: header) else { return skipRest(after: "key check") }
+        guard let key = checkDecrypts(unlocked, header: header) else { return skipRest(after: "decrypt") }
         checkIntegrity(key, header: header)
         checkForeignKeys(key, header: header)
         checkSchema(key, header: header)
@@ -45,7 +53,7 @@ private struct HealthRun {
     }
 
     private static let allNames = [
-        "engine", "files", "header", "key source", "key check", "decrypt", "vault id",
+        "engine", "files", "header", "key rotation", "key source", "key check", "decrypt", "vault id",
         "integrity", "foreign keys", "schema", "permissions", "size",
     ]
 
@@ -88,7 +96,8 @@ private struct HealthRun {
         do {
             let header = try KeyHeaderFile(path: location.headerPath).load()
             let slots = header.slots.map { "\($0.kind.rawValue) (\($0.id))" }.joined(separator: ", ")
-            add("header", .ok, "\(location.headerPath): format \(header.version), vault \(header.vaultID), slots: \(slots.isEmpty ? "none" : slots)")
+            let pending = header.rotation.map { "; key rotation to \($0.keyID) pending" } ?? ""
+            add("header", .ok, "\(location.headerPath): format \(header.version), vault \(header.vaultID), slots: \(slots.isEmpty ? "none" : slots)\(pending)")
             return header
         } catch {
             add("header", .failed, error.description)
@@ -96,7 +105,45 @@ private struct HealthRun {
         }
     }
 
-    private mutating func checkKeySource(_ unlock: UnlockRequest, header: KeyHeader) -> MasterKey? {
+    /// Repairs what an interrupted key change left, and returns the header
+    /// to check from here on.
+    private mutating func checkKeyRotation(_ unlock: UnlockRequest, header: KeyHeader) -> KeyHeader {
+        let manager = VaultKeyManager(location: location, keyring: unlock.keyring, configuration: configuration)
+        do {
+            let report = try manager.repairInterruptedKeyChange(unlock: unlock)
+            var notes: [String] = []
+            if let rotation = report.rotation {
+                notes.append(rotation.summary)
+                notes += rotation.warnings
+            }
+            if report.removedKeyringItems > 0 {
+                notes.append("removed \(report.removedKeyringItems) keyring item(s) of keys this vault no longer uses (left by an interrupted key change)")
+            }
+            if report.scrubbedFiles > 0 {
+                notes.append("overwrote and removed \(report.scrubbedFiles) superseded key header cop(ies) left by an interrupted key change")
+            }
+            if notes.isEmpty {
+                add("key rotation", .ok, "no key rotation pending")
+            } else {
+                add("key rotation", .warning, notes.joined(separator: "; "))
+            }
+            return (try? KeyHeaderFile(path: location.headerPath).load()) ?? header
+        } catch VaultError.busy {
+            add("key rotation", .warning, "another simvault process is changing this vault's keys right now; run health again when it is done")
+        } catch {
+            if let rotation = header.rotation {
+                let started = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(rotation.startedAt) / 1000))
+                add("key rotation", .failed, "an interrupted key rotation (started \(started)) is pending and could not be finished or rolled back: \(describe(error))")
+            } else {
+                // Nothing is pending; only the search for leftovers failed
+                // (a read-only directory, say).
+                add("key rotation", .ok, "no key rotation pending (leftovers not checked: \(describe(error)))")
+            }
+        }
+        return header
+    }
+
+    private mutating func checkKeySource(_ unlock: UnlockRequest, header: KeyHeader) -> UnlockResult? {
         do {
             let result = try KeyUnlocker(header: header, headerPath: location.headerPath).unlock(unlock)
             if result.usedFallback {
@@ -106,7 +153,7 @@ private struct HealthRun {
                 add("key source", .ok, result.source.description)
             }
             add("key check", .ok, "the key matches the header's key check value")
-            return result.masterKey
+            return result
         } catch .keyCheckMismatch {
             add("key source", .ok, "a slot opened")
             add("key check", .failed, KeyError.keyCheckMismatch(path: location.headerPath).description)
@@ -123,9 +170,13 @@ private struct HealthRun {
             options: configuration.connectionOptions(readOnly: true, pageSize: header.cipher.pageSize))
     }
 
-    private mutating func checkDecrypts(_ key: MasterKey, header: KeyHeader) -> Bool {
+    /// Opens the database with the unlocked key (during a rotation: with
+    /// whichever of the two keys it accepts) and returns that key.
+    private mutating func checkDecrypts(_ unlocked: UnlockResult, header: KeyHeader) -> MasterKey? {
         do {
-            let connection = try openReader(key, header: header)
+            let (connection, chosen) = try Vault.openConnection(
+                location: location, firstAcceptedOf: unlocked.keys, header: header,
+                options: configuration.connectionOptions(readOnly: true, pageSize: header.cipher.pageSize))
             defer { connection.close() }
             add("decrypt", .ok, "the database decrypts with the master key")
             do {
@@ -138,10 +189,10 @@ private struct HealthRun {
             } catch {
                 add("vault id", .failed, "cannot read the vault id: \(describe(error))")
             }
-            return true
+            return chosen.masterKey
         } catch {
             add("decrypt", .failed, describe(error))
-            return false
+            return nil
         }
     }
 

@@ -64,7 +64,7 @@ extension Vault {
             var keyringFailure: KeyringFailure?
             if options.usesKeyring {
                 do {
-                    try options.keyring.store(masterKey, vaultID: vaultID, keyID: header.keyID, label: "simvault vault \(vaultID) (\(location.path))")
+                    try options.keyring.store(masterKey, vaultID: vaultID, keyID: header.keyID, label: location.keyringItemLabel(vaultID: vaultID))
                     cleanup.storedKeyringItem = true
                     header.slots.append(KeySlot(id: header.nextSlotID, material: .keyring(KeyringSlot(keyID: header.keyID))))
                 } catch {

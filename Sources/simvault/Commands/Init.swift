@@ -46,9 +46,7 @@ extension SimVaultCommand {
             for file in location.allFiles where FileManager.default.fileExists(atPath: file) {
                 throw VaultError.alreadyExists(path: file)
             }
-            if let recoveryCodeFile, FileManager.default.fileExists(atPath: recoveryCodeFile) {
-                throw CLIError("\(recoveryCodeFile) already exists; refusing to overwrite it with the recovery code.")
-            }
+            try RecoveryCodeOutput.ensureAbsent(recoveryCodeFile)
 
             var options = VaultCreationOptions()
             options.configuration = global.configuration
@@ -63,7 +61,7 @@ extension SimVaultCommand {
             }
             var recoveryShown = false
             if let code = creation.recoveryCode, let recoveryCodeFile {
-                try writeRecoveryCode(code, to: recoveryCodeFile)
+                try RecoveryCodeOutput.write(code, to: recoveryCodeFile)
                 recoveryShown = true
             }
             try report(creation, recoveryCodeOnStdout: recoveryShown ? nil : creation.recoveryCode)
@@ -74,32 +72,13 @@ extension SimVaultCommand {
         /// person is at the terminal.
         private func password(keyring: SecretServiceKeyring) throws -> SecretBytes? {
             if let passwordFile { return try SecretInput.read(file: passwordFile, what: "password") }
-            if askPassword {
-                guard Terminal.stdinIsTTY else {
-                    throw CLIError("--ask-password needs a terminal; use --password-file FILE (or - for stdin).", exitCode: ExitCodes.usage)
-                }
-                return try SecretInput.prompt("New password: ", confirm: true, what: "password")
-            }
+            if askPassword { return try SecretInput.newPassword(file: nil, fileOption: "--password-file") }
             var reason = "--no-keyring"
             if !noKeyring {
                 do { try keyring.checkAvailable(); return nil } catch { reason = error.reason }
             }
             guard Terminal.stdinIsTTY else { return nil }
             return try SecretInput.prompt("The keyring cannot hold the key (\(reason)). New password: ", confirm: true, what: "password")
-        }
-
-        private func writeRecoveryCode(_ code: SecretBytes, to path: String) throws {
-            do {
-                let fd = try PrivateFile.createExclusive(path)
-                defer { close(fd) }
-                var status = code.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                if status >= 0 { status = write(fd, "\n", 1) }
-                guard status >= 0, fsync(fd) == 0 else {
-                    throw CLIError("cannot write the recovery code to \(path): \(String(cString: strerror(errno)))")
-                }
-            } catch let error as PrivateFile.Failure {
-                throw CLIError("cannot create \(path) for the recovery code: \(error.description)")
-            }
         }
 
         private func report(_ creation: VaultCreation, recoveryCodeOnStdout code: SecretBytes?) throws {
@@ -110,7 +89,7 @@ extension SimVaultCommand {
                     path: vault.path, headerPath: vault.location.headerPath, vaultID: vault.vaultID,
                     pageSize: vault.header.cipher.pageSize, schemaVersion: try vault.schemaVersion(),
                     slots: vault.header.slots.map { InitReport.Slot(id: $0.id, type: $0.kind.rawValue) },
-                    recoveryCode: code.map { String(decoding: $0.withUnsafeBytes { Array($0) }, as: UTF8.self) },
+                    recoveryCode: code.map(RecoveryCodeOutput.jsonText),
                     recoveryCodeFile: code == nil ? recoveryCodeFile : nil,
                     keyringWarning: creation.keyringFailure?.description))
                 return
@@ -124,10 +103,7 @@ extension SimVaultCommand {
 
                 """
             if let code {
-                text += "\nRecovery code (shown once; store it offline: it opens the vault if the keyring and password are lost):\n\n    "
-                FileHandle.standardOutput.write(Data(text.utf8))
-                code.withUnsafeBytes { _ = write(STDOUT_FILENO, $0.baseAddress, $0.count) }
-                FileHandle.standardOutput.write(Data("\n\n".utf8))
+                RecoveryCodeOutput.print(after: text, code: code)
             } else {
                 if let recoveryCodeFile { text += "\nRecovery code written to \(recoveryCodeFile). Store it offline, then delete the file.\n" }
                 FileHandle.standardOutput.write(Data(text.utf8))
