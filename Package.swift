@@ -76,8 +76,13 @@ let package = Package(
         .testTarget(
             name: "SimVaultTests", dependencies: ["SimVault", "VaultTestSupport"],
             swiftSettings: strictSwift),
+        // A test-only program that writes and reads a vault from its own
+        // process, for the crash and concurrency tests.
+        .executableTarget(
+            name: "vault-torture", dependencies: ["SimVault"],
+            path: "Tests/Torture", swiftSettings: strictSwift),
         .testTarget(
-            name: "SimVaultCLITests", dependencies: ["simvault", "VaultTestSupport"],
+            name: "SimVaultCLITests", dependencies: ["simvault", "vault-torture", "VaultTestSupport"],
             swiftSettings: strictSwift),
     ],
     swiftLanguageModes: [.v6]

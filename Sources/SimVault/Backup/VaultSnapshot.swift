@@ -76,26 +76,66 @@ extension VaultSnapshot {
         do { try PrivateFile.createDirectory(destination.directory) } catch {
             throw VaultError.io(detail: "cannot create the backup directory: \(error.description)")
         }
+        removeAbandonedStaging(in: destination.directory)
+        // Built and verified under a hidden name, then published: a crash
+        // at any moment never leaves a partial file under a backup's name.
+        let staging = stagingLocation(for: destination)
         let source = vault.location
         do {
             // Keep the WAL short; PASSIVE never waits for readers.
             try writer.execute("PRAGMA wal_checkpoint(PASSIVE)")
             let version = try writer.inTransaction(.immediate) { () throws -> Int in
                 let version: Int = try writer.scalar("PRAGMA user_version") ?? 0
-                try copy(source.headerPath, to: destination.headerPath)
-                try copy(source.path, to: destination.path)
-                if (VaultLocation.size(of: source.walPath) ?? 0) > 0 { try copy(source.walPath, to: destination.walPath) }
+                try copy(source.headerPath, to: staging.headerPath)
+                try copy(source.path, to: staging.path)
+                if (VaultLocation.size(of: source.walPath) ?? 0) > 0 { try copy(source.walPath, to: staging.walPath) }
                 return version
             }
-            try foldWAL(of: destination, vault: vault)
-            try verify(destination, vault: vault, schemaVersion: version)
-            try removeEmptyWAL(of: destination)
+            try foldWAL(of: staging, vault: vault)
+            try verify(staging, vault: vault, schemaVersion: version)
+            try removeEmptyWAL(of: staging)
+            try publish(staging, as: destination)
             return VaultSnapshot(
                 path: destination.path, headerPath: destination.headerPath, vaultID: vault.vaultID, schemaVersion: version,
                 databaseBytes: VaultLocation.size(of: destination.path) ?? 0, createdAt: Clock.nowMilliseconds())
         } catch {
-            for file in destination.allFiles { unlink(file) }
+            for file in staging.allFiles { unlink(file) }
             throw error
+        }
+    }
+
+    /// `.<name>.partial-<pid>-<random>` beside the destination.
+    private static func stagingLocation(for destination: VaultLocation) -> VaultLocation {
+        let name = (destination.path as NSString).lastPathComponent
+        return VaultLocation(path: "\(destination.directory)/.\(name).partial-\(getpid())-\(UUID().uuidString.prefix(8))")
+    }
+
+    /// Removes staging files left by snapshot processes that died (their pid
+    /// no longer exists); files of live processes are left alone.
+    private static func removeAbandonedStaging(in directory: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for name in names where name.hasPrefix(".") && name.contains(".partial-") {
+            let tail = name.components(separatedBy: ".partial-").last ?? ""
+            guard let pid = Int32(tail.split(separator: "-").first ?? ""), pid > 0 else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(directory + "/" + name) }
+        }
+    }
+
+    /// Gives the verified copy its final names: the header first, so a
+    /// database under a backup's name always has its header. link(2) fails
+    /// rather than replace a file that appeared meanwhile.
+    private static func publish(_ staging: VaultLocation, as destination: VaultLocation) throws {
+        for (from, to) in [(staging.headerPath, destination.headerPath), (staging.path, destination.path)] {
+            guard link(from, to) == 0 else {
+                let code = errno
+                if to == destination.path { unlink(destination.headerPath) }
+                if code == EEXIST { throw VaultError.alreadyExists(path: to) }
+                throw VaultError.io(detail: "cannot name the backup \(to): \(String(cString: strerror(code)))")
+            }
+        }
+        for file in staging.allFiles { unlink(file) }
+        do { try PrivateFile.syncDirectory(destination.directory) } catch {
+            throw VaultError.io(detail: error.description)
         }
     }
 
