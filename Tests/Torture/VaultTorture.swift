@@ -4,7 +4,7 @@ import SimVault
 /// A test-only program that hammers a vault from its own process, for the
 /// crash-consistency and concurrency tests (Tests/SimVaultCLITests).
 ///
-///     vault-torture write VAULT PASSWORD_FILE CONVERSATION_ID WRITER COUNT [THREADS]
+///     vault-torture write VAULT PASSWORD_FILE|keyring CONVERSATION_ID WRITER COUNT [THREADS]
 ///         appends COUNT messages ("<WRITER>-<n>"), one transaction each, from
 ///         THREADS threads, printing "committed <id>" after each commit
 ///     vault-torture read VAULT PASSWORD_FILE CONVERSATION_ID SECONDS
@@ -31,7 +31,9 @@ struct VaultTorture {
         }
     }
 
+    /// `passwordFile` "keyring" opens through the Secret Service instead.
     static func open(_ path: String, passwordFile: String) throws -> Vault {
+        if passwordFile == "keyring" { return try Vault.open(at: VaultLocation(path: path), unlock: UnlockRequest()) }
         guard var bytes = FileManager.default.contents(atPath: passwordFile).map(Array.init) else {
             throw VaultError.invalidArgument(detail: "cannot read \(passwordFile)")
         }

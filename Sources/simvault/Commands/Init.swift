@@ -52,11 +52,20 @@ extension SimVaultCommand {
             options.configuration = global.configuration
             options.usesKeyring = !noKeyring
             options.keyring = SecretServiceKeyring(timeout: keyringTimeout)
-            options.password = try password(keyring: options.keyring)
+            let (password, knownFailure) = try password(keyring: options.keyring)
+            options.password = password
+            if let knownFailure {
+                // Already found unavailable: asking it again at create would
+                // only wait out a second timeout.
+                options.usesKeyring = false
+                guard password != nil else {
+                    throw VaultError.noKeySource(reasons: [knownFailure.description, "no password given"])
+                }
+            }
 
             let creation = try Vault.create(at: location, options: options)
             defer { creation.vault.close() }
-            if let failure = creation.keyringFailure {
+            if let failure = creation.keyringFailure ?? knownFailure {
                 Terminal.warn("the key was not stored in the keyring (\(failure.reason)); the vault opens with its password only.")
             }
             var recoveryShown = false
@@ -70,15 +79,19 @@ extension SimVaultCommand {
         /// The password for the password slot: from the file, or prompted
         /// for when asked to, or when the keyring cannot hold the key and a
         /// person is at the terminal.
-        private func password(keyring: SecretServiceKeyring) throws -> SecretBytes? {
-            if let passwordFile { return try SecretInput.read(file: passwordFile, what: "password") }
-            if askPassword { return try SecretInput.newPassword(file: nil, fileOption: "--password-file") }
-            var reason = "--no-keyring"
+        /// Also returns the keyring's failure when it was found unavailable.
+        private func password(keyring: SecretServiceKeyring) throws -> (SecretBytes?, KeyringFailure?) {
+            if let passwordFile { return (try SecretInput.read(file: passwordFile, what: "password"), nil) }
+            if askPassword { return (try SecretInput.newPassword(file: nil, fileOption: "--password-file"), nil) }
+            var reason = "--no-keyring", failure: KeyringFailure?
             if !noKeyring {
-                do { try keyring.checkAvailable(); return nil } catch { reason = error.reason }
+                do { try keyring.checkAvailable(); return (nil, nil) } catch {
+                    reason = error.reason
+                    failure = error
+                }
             }
-            guard Terminal.stdinIsTTY else { return nil }
-            return try SecretInput.prompt("The keyring cannot hold the key (\(reason)). New password: ", confirm: true, what: "password")
+            guard Terminal.stdinIsTTY else { return (nil, failure) }
+            return (try SecretInput.prompt("The keyring cannot hold the key (\(reason)). New password: ", confirm: true, what: "password"), failure)
         }
 
         private func report(_ creation: VaultCreation, recoveryCodeOnStdout code: SecretBytes?) throws {
