@@ -52,9 +52,10 @@ let package = Package(
         .target(
             name: "SimVault", dependencies: ["CSQLCipher", "CZlib", "CSodium", "VaultKeys", "VaultSchema"],
             swiftSettings: strictSwift),
+        .target(name: "CProcessHardening", path: "Sources/CProcessHardening"),
         .executableTarget(
             name: "simvault",
-            dependencies: ["SimVault", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["SimVault", "CProcessHardening", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSwift),
 
         // MARK: Fuzzing (scripts/fuzz builds it with -sanitize=fuzzer)

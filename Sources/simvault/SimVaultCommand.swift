@@ -29,6 +29,7 @@ struct SimVaultCommand: ParsableCommand {
         // Whatever the caller's umask, nothing simvault creates is readable
         // by others (files are also created 0600 explicitly).
         umask(0o077)
+        ProcessHardening.apply()
         do {
             var command = try parseAsRoot()
             try command.run()

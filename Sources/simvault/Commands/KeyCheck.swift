@@ -18,10 +18,21 @@ extension SimVaultCommand.Key {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var keys: KeyOptions
 
+        /// Crashes on purpose once the key is in memory, so the tests can
+        /// check that crash output never contains it (argument-parser's
+        /// examples keep such hidden flags for testing exit paths).
+        @Flag(name: .customLong("test-crash-after-unlock"), help: .hidden)
+        var testCrashAfterUnlock = false
+
         func run() throws {
             let location = global.location
             let vault = try Vault.open(at: location, unlock: keys.unlockRequest(location: location), configuration: global.configuration)
             defer { vault.close() }
+            if testCrashAfterUnlock {
+                // A real fault with the key live in this process's memory.
+                let address = UnsafeMutablePointer<UInt8>(bitPattern: 8)!
+                address.pointee = UInt8(truncatingIfNeeded: vault.vaultID.count)
+            }
             let result = vault.unlockResult
             let skipped = result.skipped.map(\.description)
             if global.json {
