@@ -66,9 +66,11 @@ public final class Vault: Sendable {
     static func loadHeader(_ location: VaultLocation) throws -> KeyHeader {
         guard location.databaseExists else {
             let headerExists = FileManager.default.fileExists(atPath: location.headerPath)
-            throw VaultError.notFound(
-                path: location.path,
-                detail: headerExists ? "a key header exists at \(location.headerPath) but the database does not; if an init was interrupted, remove the header and run init again" : nil)
+            var detail = headerExists ? "a key header exists at \(location.headerPath) but the database does not; if an init was interrupted, remove the header and run init again" : nil
+            if FileManager.default.fileExists(atPath: RestoreJournal.path(for: location)) {
+                detail = "a restore was interrupted: \(RestoreJournal.path(for: location)) says where the files are and how to put them back"
+            }
+            throw VaultError.notFound(path: location.path, detail: detail)
         }
         do {
             return try KeyHeaderFile(path: location.headerPath).load()
