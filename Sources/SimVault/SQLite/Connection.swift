@@ -40,6 +40,9 @@ public final class Connection {
         /// Switch the file to WAL (writers). Off for in-memory databases,
         /// which only support the "memory" journal.
         public var usesWAL = true
+        /// Read the path as a `file:` URI (`SQLITE_OPEN_URI`), so parameters
+        /// such as `mode=ro&immutable=1` apply; also to ATTACHed files.
+        public var usesURIFilename = false
 
         public init() {}
     }
@@ -59,6 +62,7 @@ public final class Connection {
     ///   first page), or ``VaultError/engineNotSQLCipher(detail:)``.
     public init(path: String, key: MasterKey?, options: Options = Options()) throws {
         var flags = SQLITE_OPEN_NOMUTEX
+        if options.usesURIFilename { flags |= SQLITE_OPEN_URI }
         if options.isReadOnly {
             flags |= SQLITE_OPEN_READONLY
         } else {
