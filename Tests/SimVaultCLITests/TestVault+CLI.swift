@@ -1,0 +1,34 @@
+import Foundation
+import SimVault
+import Testing
+import VaultTestSupport
+
+extension TestVault {
+    /// Runs the built simvault with this vault's arguments (`--vault`,
+    /// `--no-keyring`, `--password-file`) after `arguments`.
+    @discardableResult
+    func cli(_ arguments: [String], stdin: Data? = nil, timeout: Double = 300) throws -> ProcessResult {
+        try ProcessRunner.run(ProjectPaths.simvaultBinary, arguments + cliArguments, stdin: stdin, timeout: timeout)
+    }
+
+    /// `cli`, requiring exit 0.
+    @discardableResult
+    func cliOK(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> ProcessResult {
+        let result = try cli(arguments)
+        try #require(result.status == 0, "\(result)", sourceLocation: sourceLocation)
+        return result
+    }
+
+    /// The bytes of every file of the vault (database, WAL, SHM, header).
+    /// Close the in-process vault first so the comparison sees the files at
+    /// rest.
+    func fileBytes() -> [String: Data] {
+        Dictionary(uniqueKeysWithValues: existingFiles.compactMap { path in bytes(of: path).map { (path, $0) } })
+    }
+
+    /// The single value of a one-column query, through `simvault sql`.
+    func sqlValue(_ query: String) throws -> String {
+        let result = try cliOK(["sql", query])
+        return result.stdout.split(separator: "\n").dropFirst().joined(separator: "\n")
+    }
+}
