@@ -51,6 +51,10 @@ enum AionUiImport: AppDatabaseImport {
 
         for conversation in try db.fetchAll("SELECT * FROM conversations ORDER BY rowid") {
             let sourceID = conversation.text("id") ?? ""
+            if try importer.isAlreadyPresent("conversations", idPrefix + sourceID) {
+                tick()
+                continue
+            }
             let modelText = conversation.text("model")
             let platform = modelText.flatMap { try? JSONReader(data: Data($0.utf8)).readDocument().object }
                 .flatMap { $0["platform"]?.string ?? $0["name"]?.string } ?? "aionui"

@@ -34,6 +34,10 @@ enum LibreOllamaImport: AppDatabaseImport {
         let db = source.connection
         let tables = try source.tables()
         for row in try db.fetchAll("SELECT * FROM agents ORDER BY rowid") {
+            if try importer.isAlreadyPresent("agents", idPrefix + (row.text("id") ?? "")) {
+                tick()
+                continue
+            }
             var config = JSONObject()
             for column in ["capabilities", "parameters"] {
                 guard let text = row.text(column) else { continue }

@@ -63,9 +63,11 @@ enum SecretExtraction {
         let words = path.isEmpty ? ["value"] : path
         let name = words.map { word -> String in
             var out = ""
+            var previous: Character?
             for character in word {
-                if character.isUppercase, let last = out.last, last.isLowercase || last.isNumber { out.append("_") }
+                if character.isUppercase, let previous, previous.isLowercase || previous.isNumber { out.append("_") }
                 out.append(character.isLetter || character.isNumber ? Character(character.uppercased()) : "_")
+                previous = character
             }
             return out
         }.joined(separator: "_")

@@ -203,7 +203,14 @@ struct RecordImporter {
         }
         guard let secretsKey else { throw VaultError.corrupt(detail: "no secrets key could be made") }
         var chosen = name, suffix = 1
-        while try db.scalar("SELECT 1 FROM secrets WHERE scope = ? AND name = ?", [scope, chosen], as: Int.self) != nil {
+        while let sealed: Data = try db.scalar("SELECT sealed_value FROM secrets WHERE scope = ? AND name = ?", [scope, chosen]) {
+            // The same value under this name already (an earlier import):
+            // compared in secret memory, never returned.
+            if let stored = SecretSealer.open(sealed, with: secretsKey, scope: scope, name: chosen), stored.constantTimeEquals(value) {
+                storedSecrets[scope, default: []].append((chosen, value))
+                alreadyPresent.secrets += 1
+                return chosen
+            }
             suffix += 1
             chosen = "\(name)_\(suffix)"
         }
@@ -217,6 +224,19 @@ struct RecordImporter {
         storedSecrets[scope, default: []].append((chosen, value))
         imported.secrets += 1
         return chosen
+    }
+
+    /// Whether the vault already has the record `id` of `table` (then it is
+    /// counted as already present): importers ask before they do work for a
+    /// record, such as moving its credentials into secrets.
+    mutating func isAlreadyPresent(_ table: String, _ id: String) throws -> Bool {
+        guard try exists(table, id) else { return false }
+        switch table {
+        case "conversations": alreadyPresent.conversations += 1
+        case "agents": alreadyPresent.agents += 1
+        default: break
+        }
+        return true
     }
 
     // MARK: - Helpers
