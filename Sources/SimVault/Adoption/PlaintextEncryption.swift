@@ -122,7 +122,9 @@ public enum PlaintextEncryption {
         defer { try? target.execute("DETACH DATABASE plain") }
         let total = schema.tables.reduce(Int64(0)) { $0 + $1.rows }
         var copied: Int64 = 0
-        try target.inTransaction(.immediate) {
+        // Deferred: IMMEDIATE would also try to write-lock the read-only
+        // source; the first write locks the new file, which nobody else has.
+        try target.inTransaction(.deferred) {
             for entry in schema.entries where entry.type == "table" && entry.isVirtual { try run(entry.sql, "table \(entry.name)") }
             for entry in schema.entries where entry.type == "table" && !entry.isVirtual {
                 let exists: Bool = try target.scalar("SELECT count(*) FROM main.sqlite_master WHERE type = 'table' AND name = ?", [entry.name]) ?? false

@@ -117,12 +117,15 @@ public final class JSONReader {
         let outermost = valueStart == nil
         if outermost { valueStart = offset }
         defer { if outermost { valueStart = nil } }
-        return try parseValue(depth: containers.count)
+        return try parseValue(depth: containers.count, keep: true)
     }
 
-    /// Skips the next value without keeping it.
+    /// Skips the next value without building it (checking its syntax all
+    /// the same): memory stays bounded by the longest string, however large
+    /// the value.
     public func skipValue() throws {
-        _ = try readValue()
+        try beforeValue()
+        _ = try parseValue(depth: containers.count, keep: false)
     }
 
     // MARK: - Walking containers
@@ -179,9 +182,11 @@ public final class JSONReader {
 
     // MARK: - Parsing
 
-    private func parseValue(depth: Int) throws -> JSONValue {
+    /// Parses one value; with `keep` false only checks it (nothing is
+    /// accumulated, and .null is returned).
+    private func parseValue(depth: Int, keep: Bool) throws -> JSONValue {
         try skipWhitespace()
-        if let start = valueStart, offset - start > limits.maximumValueBytes {
+        if keep, let start = valueStart, offset - start > limits.maximumValueBytes {
             throw error("a single value is larger than \(ByteCount.format(limits.maximumValueBytes))")
         }
         guard let byte = try peek() else { throw truncated() }
@@ -196,10 +201,13 @@ public final class JSONReader {
             while true {
                 try expectMemberName()
                 let key = try parseString()
-                guard seen.insert(key).inserted else { throw error("duplicate member \"\(key)\" in an object") }
+                if keep {
+                    guard seen.insert(key).inserted else { throw error("duplicate member \"\(key)\" in an object") }
+                }
                 try skipWhitespace()
                 try expect(UInt8(ascii: ":"), "':' after a member name")
-                object[key] = try parseValue(depth: depth + 1)
+                let value = try parseValue(depth: depth + 1, keep: keep)
+                if keep { object.appendNew(key, value) }
                 try skipWhitespace()
                 guard let next = try peek() else { throw truncated() }
                 index += 1
@@ -213,7 +221,8 @@ public final class JSONReader {
             try skipWhitespace()
             if try peek() == UInt8(ascii: "]") { index += 1; return .array(items) }
             while true {
-                items.append(try parseValue(depth: depth + 1))
+                let item = try parseValue(depth: depth + 1, keep: keep)
+                if keep { items.append(item) }
                 try skipWhitespace()
                 guard let next = try peek() else { throw truncated() }
                 index += 1

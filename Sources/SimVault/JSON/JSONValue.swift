@@ -88,6 +88,13 @@ public struct JSONObject: Sendable, Equatable {
         }
     }
 
+    /// Appends a member whose key the caller knows is new (the reader, which
+    /// checks duplicates with a set), without the linear search of the
+    /// subscript.
+    mutating func appendNew(_ key: String, _ value: JSONValue) {
+        members.append(Member(key, value))
+    }
+
     /// Appends a member whose value is not nil (for building records with
     /// optional fields).
     public mutating func append(_ key: String, _ value: JSONValue?) {
