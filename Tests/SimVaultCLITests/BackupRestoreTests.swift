@@ -208,8 +208,8 @@ enum BrokenBackup: String, CaseIterable, CustomTestStringConvertible {
 
     var message: String {
         switch self {
-        case .flippedByte, .truncated: return "failed verification"
-        case .headerOfAnotherVault: return "nothing was changed"
+        case .flippedByte, .truncated: return "cannot be restored"
+        case .headerOfAnotherVault: return "Nothing was changed"
         case .missingHeader: return "key header"
         case .wrongPassword: return "password"
         case .inUse: return "write-ahead log"

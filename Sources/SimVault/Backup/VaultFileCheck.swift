@@ -44,7 +44,10 @@ struct VaultFileCheck {
     }
 
     private static func describe(_ error: any Error) -> String {
-        if let error = error as? VaultError { return error.errorDescription ?? "\(error)" }
-        return "\(error)"
+        switch error {
+        case VaultError.corrupt(let detail): return detail
+        case let error as VaultError: return error.errorDescription ?? "\(error)"
+        default: return "\(error)"
+        }
     }
 }

@@ -55,8 +55,8 @@ public struct RestoreReport: Sendable, Codable {
 /// by restoring that copy. Its keyring item is left alone too.
 public enum VaultRestore {
     /// - Throws: ``VaultError``: `.notFound`/`.headerMissing` (no backup),
-    ///   `.wrongKey`/`.noKeySource` (its key cannot be found), `.corrupt`
-    ///   (it fails verification), `.schemaNewer`, `.invalidArgument` (a
+    ///   `.wrongKey`/`.noKeySource` (its key cannot be found),
+    ///   `.backupUnusable` (it fails verification), `.schemaNewer`, `.invalidArgument` (a
     ///   backup of another vault without `allowsOtherVault`, or an in-use
     ///   source), `.busy` (the vault is open elsewhere), `.io`.
     public static func restore(
@@ -93,14 +93,14 @@ public enum VaultRestore {
         do {
             check = try VaultFileCheck.run(staged, key: key, pageSize: header.cipher.pageSize, configuration: options.configuration)
         } catch {
-            throw VaultError.corrupt(detail: "the backup \(backup.path) failed verification (\(error.detail)); nothing was changed")
+            throw VaultError.backupUnusable(path: backup.path, detail: error.detail.replacingOccurrences(of: staged.path, with: backup.path))
         }
         if let problem = check.migrationProblem {
             if case .vaultNewer = problem { throw VaultError(problem) }
-            throw VaultError.corrupt(detail: "the backup \(backup.path): \(problem.description); nothing was changed")
+            throw VaultError.backupUnusable(path: backup.path, detail: problem.description)
         }
         guard check.vaultID == header.vaultID else {
-            throw VaultError.corrupt(detail: "the backup \(backup.path) holds vault \(check.vaultID ?? "none") but its key header is for vault \(header.vaultID); nothing was changed")
+            throw VaultError.backupUnusable(path: backup.path, detail: "its database is vault \(check.vaultID ?? "none") but its key header is for vault \(header.vaultID)")
         }
         for file in [staged.walPath, staged.shmPath] { unlink(file) }
 
