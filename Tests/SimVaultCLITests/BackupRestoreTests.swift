@@ -45,6 +45,16 @@ struct BackupRestoreTests {
         #expect(health.status == 0 && health.stdout.contains("last backup"), "\(health)")
     }
 
+    /// A closed vault with one conversation ("keep me") and a backup of it.
+    static func vaultWithBackup(label: String) throws -> (TestVault, String) {
+        let test = try TestVault(label: label)
+        try test.vault.conversations.create(Conversation(title: "keep me"))
+        test.vault.close()
+        let backup = test.directory.file("backup.db")
+        try test.cliOK(["backup", backup])
+        return (test, backup)
+    }
+
     private static let writtenRowsQuery = "SELECT count(*) || ' ' || coalesce(max(CAST(value AS INTEGER)), 0) FROM settings WHERE key LIKE 'writer.%';"
 
     private static func parse(_ result: ProcessResult) throws -> (Int, Int) {
@@ -55,36 +65,22 @@ struct BackupRestoreTests {
 
     @Test("a damaged backup is refused before anything is touched: the vault stays byte for byte the same", arguments: BrokenBackup.allCases)
     func brokenBackupRefused(_ damage: BrokenBackup) throws {
-        let test = try TestVault(label: "restore-bad")
-        try test.vault.conversations.create(Conversation(title: "keep me"))
-        test.vault.close()
-        let backup = test.directory.file("backup.db")
-        try test.cliOK(["backup", backup])
+        let (test, backup) = try Self.vaultWithBackup(label: "restore-bad")
         try test.cliOK(["sql", "--write", "INSERT INTO conversations (id, title, created_at, updated_at) VALUES ('after', 'after the backup', 1, 1)"])
         try damage.apply(to: backup, in: test.directory)
-        let before = test.fileBytes()
-        let vaultDirectory = before.keys.first.map { ($0 as NSString).deletingLastPathComponent } ?? ""
-        let listing = try FileManager.default.contentsOfDirectory(atPath: vaultDirectory)
-
-        let result = try ProcessRunner.run(ProjectPaths.simvaultBinary, ["restore", backup] + damage.arguments(test))
-        #expect(result.status == damage.exitCode, "\(result)")
-        #expect(result.stderr.contains(damage.message), "\(result.stderr)")
-        #expect(test.fileBytes() == before, "a refused restore changed the vault")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: vaultDirectory) == listing, "a refused restore left files behind")
+        let listing = try FileManager.default.contentsOfDirectory(atPath: test.location.directory)
+        try test.expectRefused(["restore", backup], vaultArguments: damage.arguments(test), status: damage.exitCode, mentioning: damage.message)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: test.location.directory) == listing, "a refused restore left files behind")
         #expect(try test.sqlValue("SELECT count(*) FROM conversations") == "2")
     }
 
     @Test("restore keeps the replaced vault aside, refuses another vault's backup unless allowed, and recreates a lost vault")
     func restoreCases() throws {
-        let test = try TestVault(label: "restore")
-        try test.vault.conversations.create(Conversation(title: "one"))
-        test.vault.close()
-        let backup = test.directory.file("one.db")
-        try test.cliOK(["backup", backup])
+        let (test, backup) = try Self.vaultWithBackup(label: "restore")
         try test.cliOK(["sql", "--write", "DELETE FROM conversations"])
 
         let restored = try ExternalTools.json(try test.cliOK(["restore", backup, "--json"]))
-        #expect(try test.sqlValue("SELECT title FROM conversations") == "one")
+        #expect(try test.sqlValue("SELECT title FROM conversations") == "keep me")
         let kept = try #require(restored["replaced_vault_kept_at"] as? String)
         let keptVault = try ProcessRunner.run(ProjectPaths.simvaultBinary, ["sql", "SELECT count(*) FROM conversations", "--vault", kept, "--password-file", test.passwordFile, "--no-keyring"])
         #expect(keptVault.stdout == "count(*)\n0\n", "the replaced vault is kept, complete and openable: \(keptVault)")
@@ -108,7 +104,7 @@ struct BackupRestoreTests {
         for file in test.location.allFiles { unlink(file) }
         let lost = try ExternalTools.json(try test.cliOK(["restore", backup, "--json", "--allow-other-vault"]))
         #expect(lost["replaced_vault_kept_at"] == nil)
-        #expect(try test.sqlValue("SELECT title FROM conversations") == "one")
+        #expect(try test.sqlValue("SELECT title FROM conversations") == "keep me")
     }
 
     @Test("restoring while an app has the vault open is refused (exit 13) and changes nothing")

@@ -109,24 +109,16 @@ public struct VaultBackupName: Sendable {
         prefix = "\(name)-\(vaultID.prefix(8))-"
     }
 
-    private static func formatter(_ format: String) -> DateFormatter {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = format
-        return formatter
-    }
-
     /// The file name of a backup taken at `date`.
     public func fileName(at date: Date) -> String {
-        "\(prefix)\(Self.formatter("yyyyMMdd'T'HHmmssSSS'Z'").string(from: date)).db"
+        "\(prefix)\(UTCFormat.string(date)).db"
     }
 
-    func day(of date: Date) -> String { Self.formatter("yyyyMMdd").string(from: date) }
+    func day(of date: Date) -> String { UTCFormat.string(date, UTCFormat.day) }
 
     /// This vault's backups in `directory` (database file present), newest first.
     public func backups(in directory: String) -> [(path: String, date: Date)] {
-        let parser = Self.formatter("yyyyMMdd'T'HHmmssSSS'Z'")
+        let parser = UTCFormat.formatter(UTCFormat.fileStamp)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         return names.compactMap { name -> (String, Date)? in
             guard name.hasPrefix(prefix), name.hasSuffix(".db") else { return nil }

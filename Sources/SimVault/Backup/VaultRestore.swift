@@ -178,12 +178,7 @@ public enum VaultRestore {
 
     /// `<vault>.backups/<name>-replaced-<UTC time>.db`.
     private static func replacedLocation(for target: VaultLocation) -> VaultLocation {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmssSSS'Z'"
-        let name = ((target.path as NSString).lastPathComponent as NSString).deletingPathExtension
-        return VaultLocation(path: "\(target.path).backups/\(name)-replaced-\(formatter.string(from: Date())).db")
+        UTCFormat.backupsDirectoryLocation(for: target, "replaced", at: Date())
     }
 
     private static func standardized(_ path: String) -> String {

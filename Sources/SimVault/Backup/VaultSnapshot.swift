@@ -42,12 +42,7 @@ public struct VaultSnapshot: Sendable, Equatable, Codable {
     /// Where simvault keeps automatic snapshots of the vault at `location`:
     /// `<vault>.backups/<name>-schema<N>-<label>-<UTC time>.db` beside it.
     public static func automaticLocation(for location: VaultLocation, schemaVersion: Int, label: String, at date: Date = Date()) -> VaultLocation {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmssSSS'Z'"
-        let name = ((location.path as NSString).lastPathComponent as NSString).deletingPathExtension
-        return VaultLocation(path: "\(location.path).backups/\(name)-schema\(schemaVersion)-\(label)-\(formatter.string(from: date)).db")
+        UTCFormat.backupsDirectoryLocation(for: location, "schema\(schemaVersion)-\(label)", at: date)
     }
 }
 

@@ -17,6 +17,15 @@ enum RawDeflate {
         }
     }
 
+    /// Gives `body` the bytes of `chunk` as zlib's input pointer and count
+    /// (zlib wants a valid pointer even for no bytes).
+    private static func withInput(_ chunk: Data, _ body: (UnsafeMutablePointer<Bytef>, uInt) throws -> Void) rethrows {
+        let input = chunk.isEmpty ? Data([0]) : chunk
+        try input.withUnsafeBytes { raw in
+            try body(UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: Bytef.self)), uInt(chunk.count))
+        }
+    }
+
     /// Compresses a stream chunk by chunk.
     final class Compressor {
         private var stream = z_stream()
@@ -36,10 +45,9 @@ enum RawDeflate {
             precondition(!isFinished, "compress after the last chunk")
             var output = Data()
             var buffer = [UInt8](repeating: 0, count: 64 << 10)
-            let input = chunk.isEmpty ? Data([0]) : chunk
-            try input.withUnsafeBytes { raw in
-                stream.next_in = UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: Bytef.self))
-                stream.avail_in = uInt(chunk.count)
+            try RawDeflate.withInput(chunk) { input, count in
+                stream.next_in = input
+                stream.avail_in = count
                 var status: Int32 = Z_OK
                 repeat {
                     status = buffer.withUnsafeMutableBufferPointer { out in
@@ -86,10 +94,9 @@ enum RawDeflate {
             }
             var output = Data()
             var buffer = [UInt8](repeating: 0, count: 64 << 10)
-            let input = chunk.isEmpty ? Data([0]) : chunk
-            try input.withUnsafeBytes { raw in
-                stream.next_in = UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: Bytef.self))
-                stream.avail_in = uInt(chunk.count)
+            try RawDeflate.withInput(chunk) { input, count in
+                stream.next_in = input
+                stream.avail_in = count
                 while true {
                     let status = buffer.withUnsafeMutableBufferPointer { out in
                         stream.next_out = out.baseAddress

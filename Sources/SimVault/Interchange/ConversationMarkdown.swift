@@ -51,10 +51,6 @@ enum ConversationMarkdown {
 
     private static func time(_ value: JSONValue?) -> String {
         guard let milliseconds = value?.int64 else { return "unknown time" }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
-        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+        return UTCFormat.string(Date(timeIntervalSince1970: Double(milliseconds) / 1000), "yyyy-MM-dd HH:mm 'UTC'")
     }
 }

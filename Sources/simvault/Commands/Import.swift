@@ -55,12 +55,7 @@ extension SimVaultCommand.Import {
         var file: String
 
         func run() throws {
-            try keys.withVault(global) { vault in
-                let display = ProgressDisplay.start("import")
-                let report = try vault.importConversations(path: file, progress: display?.handler)
-                display?.finish()
-                try ImportOutput.show(report, json: global.json)
-            }
+            try ImportOutput.run(global, keys) { vault, progress in try vault.importConversations(path: file, progress: progress) }
         }
     }
 
@@ -83,12 +78,7 @@ extension SimVaultCommand.Import {
         var path: String
 
         func run() throws {
-            try keys.withVault(global) { vault in
-                let display = ProgressDisplay.start("import")
-                let report = try vault.importAionUi(path: path, progress: display?.handler)
-                display?.finish()
-                try ImportOutput.show(report, json: global.json)
-            }
+            try ImportOutput.run(global, keys) { vault, progress in try vault.importAionUi(path: path, progress: progress) }
         }
     }
 
@@ -110,18 +100,23 @@ extension SimVaultCommand.Import {
         var path: String
 
         func run() throws {
-            try keys.withVault(global) { vault in
-                let display = ProgressDisplay.start("import")
-                let report = try vault.importLibreOllama(path: path, progress: display?.handler)
-                display?.finish()
-                try ImportOutput.show(report, json: global.json)
-            }
+            try ImportOutput.run(global, keys) { vault, progress in try vault.importLibreOllama(path: path, progress: progress) }
         }
     }
 }
 
-/// The report of a record import, as text or JSON.
+/// Running a record import and showing its report, as text or JSON.
 enum ImportOutput {
+    /// Opens the vault, runs `body` with a progress display, shows the report.
+    static func run(_ global: GlobalOptions, _ keys: KeyOptions, _ body: (Vault, ProgressHandler?) throws -> ImportReport) throws {
+        try keys.withVault(global) { vault in
+            let display = ProgressDisplay.start("import")
+            let report = try body(vault, display?.handler)
+            display?.finish()
+            try show(report, json: global.json)
+        }
+    }
+
     static func show(_ report: ImportReport, json: Bool) throws {
         if json { try Terminal.printJSON(report); return }
         func line(_ counts: ImportReport.Counts) -> String {
