@@ -80,7 +80,10 @@ db.close()
         #expect(ExternalTools.mode(of: output) == 0o600 && ExternalTools.mode(of: output + ".keys") == 0o600)
 
         // The stock sqlcipher shell, with the key from the keyring, sees the same data.
-        let info = try ExternalTools.json(try session.simvault(["info", "--vault", output, "--json"]))
+        let infoResult = try session.simvault(["info", "--vault", output, "--json"])
+        #expect(infoResult.status == 0, "\(infoResult)")
+        let info = try ExternalTools.json(infoResult)
+        #expect((info["key_unavailable"] as? String)?.contains("not a simvault vault") == true, "\(info)")
         let key = try CLIFixture.keyFromKeyring(session: session, vaultID: try #require(info["vault_id"] as? String))
         let copy = try ExternalTools.sqlcipher(path: output, hexKey: key, sql: Self.sourceQueries.joined(separator: "\n"))
         #expect(copy.stdout == expected.stdout, "the encrypted copy differs:\n\(copy)\nexpected:\n\(expected.stdout)")

@@ -125,7 +125,7 @@ public final class Vault: Sendable {
             throw VaultError.classify(error, path: location.path) ?? error
         }
         guard let storedID else {
-            throw VaultError.corrupt(detail: "\(location.path) has no vault id: it is not a simvault vault (a file made by `simvault encrypt` keeps its app's own tables: open it with the sqlcipher shell and the key, as the interop contract shows)")
+            throw VaultError.notAVault(path: location.path)
         }
         guard storedID == header.vaultID else {
             throw VaultError.corrupt(detail: "the key header belongs to vault \(header.vaultID) but the database is vault \(storedID)")
