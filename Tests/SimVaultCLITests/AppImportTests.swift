@@ -144,7 +144,7 @@ enum WrongSource: String, CaseIterable, CustomTestStringConvertible {
 
     var message: String {
         switch self {
-        case .libreOllamaAsAionUi: return "is not an AionUi database: it has no table conversations (it looks like an LibreOllama database"
+        case .libreOllamaAsAionUi: return "is not an AionUi database: it has no table conversations (it looks like a LibreOllama database"
         case .aionUiAsLibreOllama: return "it looks like an AionUi database: use `simvault import aionui`"
         case .textFile, .encryptedVault: return "is not a plaintext SQLite database"
         case .pendingWAL: return "Close the app"

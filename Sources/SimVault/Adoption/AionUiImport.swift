@@ -12,6 +12,7 @@ import Foundation
 enum AionUiImport: AppDatabaseImport {
     static let format = "aionui"
     static let appName = "AionUi"
+    static let appNameWithArticle = "an AionUi"
     static let requiredColumns: [String: [String]] = [
         "users": ["id", "username"],
         "conversations": ["id", "type", "model", "extra"],

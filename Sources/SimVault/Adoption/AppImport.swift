@@ -7,6 +7,8 @@ protocol AppDatabaseImport {
     static var format: String { get }
     /// The app's name, for messages.
     static var appName: String { get }
+    /// "an AionUi", "a LibreOllama".
+    static var appNameWithArticle: String { get }
     /// Tables and the columns each must have.
     static var requiredColumns: [String: [String]] { get }
     /// Rows the import will read (for progress).
@@ -23,10 +25,10 @@ extension AppDatabaseImport {
         for (table, columns) in requiredColumns.sorted(by: { $0.key < $1.key }) {
             let missing = tables[table].map { present in columns.filter { !present.contains($0) } }
             guard let missing, missing.isEmpty else {
-                var detail = "\(source.path) is not an \(appName) database: "
+                var detail = "\(source.path) is not \(appNameWithArticle) database: "
                 detail += missing == nil ? "it has no table \(table)" : "its table \(table) lacks \(missing!.joined(separator: ", "))"
                 for other in allAppImports where other.format != format && other.matches(tables) {
-                    detail += " (it looks like an \(other.appName) database: use `simvault import \(other.format)`)"
+                    detail += " (it looks like \(other.appNameWithArticle) database: use `simvault import \(other.format)`)"
                 }
                 throw VaultError.invalidArgument(detail: detail + "; nothing was imported")
             }

@@ -16,6 +16,7 @@ import Foundation
 enum LibreOllamaImport: AppDatabaseImport {
     static let format = "libreollama"
     static let appName = "LibreOllama"
+    static let appNameWithArticle = "a LibreOllama"
     static let requiredColumns: [String: [String]] = [
         "chat_sessions": ["id"],
         "chat_messages": ["id", "session_id", "role", "content"],
