@@ -21,6 +21,7 @@ struct SimVaultCommand: ParsableCommand {
         version: SimVaultVersion.current,
         subcommands: [
             Init.self, Info.self, Health.self, Key.self, Rekey.self, Migrate.self, Search.self, Secret.self, Settings.self, SQL.self,
+            Backup.self, Restore.self, Import.self, Export.self, Encrypt.self,
         ]
     )
 

@@ -11,15 +11,19 @@ struct KeySlotTests {
         let fixture = try CLIFixture(session: session, password: true)
         let passwordFile = try #require(fixture.passwordFile)
         #expect(try session.simvault(["key", "check", "--no-keyring", "--password-file", passwordFile] + fixture.vault).status == 0)
+        #expect(try session.simvault(["key", "check"] + fixture.vault).status == 0)
 
+        // Listing only reads: the database file is left byte for byte as it was.
+        let before = try Data(contentsOf: URL(fileURLWithPath: fixture.vaultPath))
         let result = try session.simvault(["key", "list", "--json"] + fixture.vault)
         #expect(result.status == 0, "\(result)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: fixture.vaultPath)) == before, "key list changed the database")
         let listing = try ExternalTools.json(result)
         let slots = try #require(listing["slots"] as? [[String: Any]])
         #expect(slots.compactMap { $0["id"] as? Int } == [1, 2, 3])
         #expect(slots.compactMap { $0["type"] as? String } == ["keyring", "password", "recovery"])
         #expect(slots.allSatisfy { ($0["created_at"] as? Int ?? 0) > 0 })
-        // Slot 2 opened the vault above, and list itself opened it with the keyring (slot 1).
+        // key check recorded slot 2 (password) and slot 1 (keyring); the recovery slot was never used.
         #expect(slots[0]["last_used_at"] as? Int != nil && slots[1]["last_used_at"] as? Int != nil, "\(slots)")
         #expect(slots[2]["last_used_at"] == nil)
         #expect(listing["keyring_item"] as? String == "present")

@@ -23,6 +23,21 @@ public enum VaultHealth {
         run.perform(unlock)
         return HealthReport(path: location.path, vaultID: run.header?.vaultID, checks: run.checks)
     }
+
+    /// A backup older than this (7 days), or a vault this old with none, is
+    /// a warning.
+    public static let backupMaximumAge: Int64 = 7 * 24 * 3600 * 1000
+
+    /// "3 min", "5 h", "12 days".
+    static func describeAge(_ milliseconds: Int64) -> String {
+        let seconds = max(milliseconds, 0) / 1000
+        switch seconds {
+        case ..<60: return "\(seconds) s"
+        case ..<3600: return "\(seconds / 60) min"
+        case ..<(48 * 3600): return "\(seconds / 3600) h"
+        default: return "\(seconds / 86400) days"
+        }
+    }
 }
 
 /// The state of one health run, check by check.
@@ -31,6 +46,9 @@ private struct HealthRun {
     let configuration: VaultConfiguration
     var checks: [HealthCheck] = []
     var header: KeyHeader?
+    /// The last backup's database file, when one is recorded (its files are
+    /// included in the permissions check).
+    var lastBackupPath: String?
 
     init(location: VaultLocation, configuration: VaultConfiguration) {
         self.location = location
@@ -48,13 +66,14 @@ private struct HealthRun {
         checkIntegrity(key, header: header)
         checkForeignKeys(key, header: header)
         checkSchema(key, header: header)
+        checkBackup(key, header: header)
         checkPermissions()
         checkSize(key, header: header)
     }
 
     private static let allNames = [
         "engine", "files", "header", "key rotation", "key source", "key check", "decrypt", "vault id",
-        "integrity", "foreign keys", "schema", "permissions", "size",
+        "integrity", "foreign keys", "schema", "backup", "permissions", "size",
     ]
 
     private mutating func add(_ name: String, _ status: HealthCheck.Status, _ detail: String) {
@@ -258,8 +277,36 @@ private struct HealthRun {
         }
     }
 
+    /// The age of the last verified backup: a warning once it is older than
+    /// ``VaultHealth/backupMaximumAge`` (or when a vault that old was never
+    /// backed up).
+    private mutating func checkBackup(_ key: MasterKey, header: KeyHeader) {
+        do {
+            let connection = try openReader(key, header: header)
+            defer { connection.close() }
+            let now = Clock.nowMilliseconds()
+            let limit = VaultHealth.backupMaximumAge
+            guard let last = try Vault.lastBackup(in: connection) else {
+                let created = try VaultMeta.read(VaultMeta.createdAt, in: connection).flatMap(Int64.init) ?? header.createdAt
+                let age = now - created
+                let text = "no backup taken yet (the vault is \(VaultHealth.describeAge(age)) old); take one with `simvault backup DEST` or schedule `simvault backup --auto DIR`"
+                add("backup", age > limit ? .warning : .ok, text)
+                return
+            }
+            lastBackupPath = last.path
+            let age = now - last.at
+            let exists = FileManager.default.fileExists(atPath: last.path)
+            var text = "last backup \(VaultHealth.describeAge(age)) ago: \(last.path)\(exists ? "" : " (no longer there)")"
+            if age > limit { text += "; take a new one with `simvault backup DEST`" }
+            add("backup", age > limit || !exists ? .warning : .ok, text)
+        } catch {
+            add("backup", .warning, "cannot read the last backup time: \(describe(error))")
+        }
+    }
+
     private mutating func checkPermissions() {
-        let present = location.allFiles.filter { FileManager.default.fileExists(atPath: $0) }
+        let backupFiles = lastBackupPath.map { [$0, $0 + ".keys"] } ?? []
+        let present = (location.allFiles + backupFiles).filter { FileManager.default.fileExists(atPath: $0) }
         let exposed = present.filter(PrivateFile.isAccessibleByOthers)
         if exposed.isEmpty {
             let names = present.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")

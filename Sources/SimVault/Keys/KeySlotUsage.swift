@@ -12,9 +12,11 @@ import VaultKeys
 /// is stored with it, so a slot id given out again after a removal does not
 /// inherit the old slot's history.
 ///
-/// Opening stays cheap: the time is written at most once per
-/// ``resolutionMilliseconds`` per slot, and the write never waits for a lock
-/// (a busy or read-only database just skips it).
+/// Opening never writes: the use is recorded inside the session's first
+/// write transaction (committed or rolled back with it), so a command that
+/// only reads, or a write that is refused, leaves the file byte for byte as
+/// it was. `key check` records it on purpose (``Vault/recordKeySlotUse()``).
+/// The time is written at most once per ``resolutionMilliseconds`` per slot.
 enum KeySlotUsage {
     /// Granularity of "last used".
     static let resolutionMilliseconds: Int64 = 3_600_000
@@ -30,13 +32,11 @@ enum KeySlotUsage {
         return uses
     }
 
-    /// Records that `slot` opened the vault now, unless a use within the
-    /// resolution is already recorded. Runs its own short transaction.
+    /// Records that `slot` opened the vault at `now`, unless a use within
+    /// the resolution is already recorded (in the caller's transaction).
     static func record(_ slot: KeySlot, in db: Connection, now: Int64 = Clock.nowMilliseconds()) throws {
         if let last = try stored(for: slot, in: db), now - last < resolutionMilliseconds, last <= now { return }
-        try db.inTransaction(.immediate) {
-            try VaultMeta.write(metaKey(slotID: slot.id), "\(slot.createdAt) \(now)", in: db)
-        }
+        try VaultMeta.write(metaKey(slotID: slot.id), "\(slot.createdAt) \(now)", in: db)
     }
 
     /// Deletes the record of a removed slot (inside the caller's transaction).
@@ -53,16 +53,18 @@ enum KeySlotUsage {
 }
 
 extension Vault {
-    /// Records the use of the slot that opened the vault; best effort.
-    func recordSlotUse() {
+    /// Records the use of the slot that opened the vault now (what
+    /// `simvault key check` does after proving a key source works).
+    public func recordKeySlotUse() throws {
+        try write { _ in }
+    }
+
+    /// Arranges for the slot that opened the vault to be recorded with the
+    /// session's first write.
+    func noteSlotUse() {
         guard let id = unlockResult.source.slotID,
               let slot = header.slots(for: unlockResult.keys[0].generation).first(where: { $0.id == id }) else { return }
-        let restoreTimeout = Int(max(0, min(configuration.busyTimeout * 1000, Double(Int32.max))))
-        _ = try? writeWithoutTransaction { db in
-            // Never wait for another writer just to note the time.
-            try db.execute("PRAGMA busy_timeout = 0")
-            defer { try? db.execute("PRAGMA busy_timeout = \(restoreTimeout)") }
-            try KeySlotUsage.record(slot, in: db)
-        }
+        let openedAt = Clock.nowMilliseconds()
+        writer.deferToNextTransaction { db in try KeySlotUsage.record(slot, in: db, now: openedAt) }
     }
 }

@@ -47,6 +47,10 @@ public final class Connection {
         /// and no other connection can open it until this one closes.
         public var locksExclusively = false
 
+        /// Read the path as a `file:` URI (`SQLITE_OPEN_URI`), so parameters
+        /// such as `mode=ro&immutable=1` apply; also to ATTACHed files.
+        public var usesURIFilename = false
+
         public init() {}
     }
 
@@ -65,6 +69,7 @@ public final class Connection {
     ///   first page), or ``VaultError/engineNotSQLCipher(detail:)``.
     public init(path: String, key: MasterKey?, options: Options = Options()) throws {
         var flags = SQLITE_OPEN_NOMUTEX
+        if options.usesURIFilename { flags |= SQLITE_OPEN_URI }
         if options.isReadOnly {
             flags |= SQLITE_OPEN_READONLY
         } else {

@@ -29,7 +29,7 @@ public final class Vault: Sendable {
     public let configuration: VaultConfiguration
 
     let masterKey: MasterKey
-    private let writer: SerializedConnection
+    let writer: SerializedConnection
     private let readers: ReaderPool
 
     /// Database path.
@@ -70,7 +70,7 @@ public final class Vault: Sendable {
             }
             do {
                 let vault = try Vault(location: location, header: header, unlockResult: unlocked, configuration: configuration)
-                vault.recordSlotUse()
+                vault.noteSlotUse()
                 return vault
             } catch let error as VaultError {
                 guard case .corrupt = error, !isRetry else { throw error }
@@ -87,9 +87,11 @@ public final class Vault: Sendable {
     static func loadHeader(_ location: VaultLocation) throws -> KeyHeader {
         guard location.databaseExists else {
             let headerExists = FileManager.default.fileExists(atPath: location.headerPath)
-            throw VaultError.notFound(
-                path: location.path,
-                detail: headerExists ? "a key header exists at \(location.headerPath) but the database does not; if an init was interrupted, remove the header and run init again" : nil)
+            var detail = headerExists ? "a key header exists at \(location.headerPath) but the database does not; if an init was interrupted, remove the header and run init again" : nil
+            if FileManager.default.fileExists(atPath: RestoreJournal.path(for: location)) {
+                detail = "a restore was interrupted: \(RestoreJournal.path(for: location)) says where the files are and how to put them back"
+            }
+            throw VaultError.notFound(path: location.path, detail: detail)
         }
         do {
             return try KeyHeaderFile(path: location.headerPath).load()
@@ -179,7 +181,7 @@ public final class Vault: Sendable {
             throw VaultError.classify(error, path: location.path) ?? error
         }
         guard let storedID else {
-            throw VaultError.corrupt(detail: "\(location.path) has no vault id: it is not a simvault database")
+            throw VaultError.notAVault(path: location.path)
         }
         guard storedID == header.vaultID else {
             throw VaultError.corrupt(detail: "the key header belongs to vault \(header.vaultID) but the database is vault \(storedID)")
@@ -213,7 +215,7 @@ public final class Vault: Sendable {
     /// when it returns, rolled back when it throws.
     public func write<T>(_ body: (Connection) throws -> T) throws -> T {
         try mappingEngineErrors {
-            try writer.sync { db in try db.inTransaction(.immediate) { try body(db) } }
+            try writer.transaction(body)
         }
     }
 

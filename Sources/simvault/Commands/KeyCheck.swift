@@ -12,7 +12,8 @@ extension SimVaultCommand.Key {
                 Tries the keyring, then --password-file (or a prompt on a terminal), then \
                 --recovery-code-file. Exit 0 when the vault opens, 10 for a wrong password or \
                 key, 11 when no key source is available, 12 when the vault or header is \
-                corrupt, 15 when it is not found. Changes nothing.
+                corrupt, 15 when it is not found. Changes nothing but the slot's "last used" time \
+                (see `key list`).
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -33,6 +34,8 @@ extension SimVaultCommand.Key {
                 let address = UnsafeMutablePointer<UInt8>(bitPattern: 8)!
                 address.pointee = UInt8(truncatingIfNeeded: vault.vaultID.count)
             }
+            // Best effort: a busy vault must not make a working key look broken.
+            try? vault.recordKeySlotUse()
             let result = vault.unlockResult
             let skipped = result.skipped.map(\.description)
             if global.json {

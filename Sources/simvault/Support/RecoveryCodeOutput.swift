@@ -4,8 +4,10 @@ import SimVault
 /// Hands a new recovery code to the user exactly once: printed on stdout
 /// straight from secret memory, or written to a new `0600` file.
 enum RecoveryCodeOutput {
-    /// The sentence shown before a printed code.
-    static let notice = "Recovery code (shown once; store it offline: it opens the vault if the keyring and password are lost):"
+    /// The sentence shown before a printed code that opens `what`.
+    static func notice(opening what: String) -> String {
+        "Recovery code (shown once; store it offline: it opens \(what) if the keyring and password are lost):"
+    }
 
     /// Refuses early when `path` exists, before any key work is done.
     static func ensureAbsent(_ path: String?) throws {
@@ -32,8 +34,8 @@ enum RecoveryCodeOutput {
 
     /// Prints `text`, then the code indented on its own line, never copying
     /// the code into a Swift string.
-    static func print(after text: String, code: SecretBytes) {
-        FileHandle.standardOutput.write(Data((text + "\n" + notice + "\n\n    ").utf8))
+    static func print(after text: String, code: SecretBytes, opening what: String = "the vault") {
+        FileHandle.standardOutput.write(Data((text + "\n" + notice(opening: what) + "\n\n    ").utf8))
         code.withUnsafeBytes { _ = Glibc.write(STDOUT_FILENO, $0.baseAddress, $0.count) }
         FileHandle.standardOutput.write(Data("\n\n".utf8))
     }
