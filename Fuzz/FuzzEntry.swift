@@ -44,6 +44,15 @@ struct FuzzReplay {
                 files.append(argument)
             }
         }
+        // Targets that write (the importer's vault) do it under $TMPDIR:
+        // a scratch directory, removed afterwards.
+        var template = Array((NSTemporaryDirectory() + "/simvault-fuzz-replay.XXXXXX").utf8CString)
+        guard let scratch = mkdtemp(&template).map({ String(cString: $0) }) else {
+            FileHandle.standardError.write(Data("simvault-fuzz: cannot create a scratch directory\n".utf8))
+            exit(73)
+        }
+        setenv("TMPDIR", scratch, 1)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
         for file in files {
             guard let data = FileManager.default.contents(atPath: file) else { continue }
             for target in FuzzTargets.selected() { target(data) }

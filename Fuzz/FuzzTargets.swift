@@ -1,4 +1,5 @@
 import Foundation
+import SimVault
 import VaultKeys
 
 /// The inputs simvault parses from files a person or another program may
@@ -11,6 +12,8 @@ enum FuzzTargets {
     static let all: [String: @Sendable (Data) -> Void] = [
         "header": fuzzKeyHeader,
         "recovery-code": fuzzRecoveryCode,
+        "sim-workflow": fuzzSimWorkflow,
+        "conversations": fuzzConversationImport,
     ]
 
     static func selected() -> [@Sendable (Data) -> Void] {
@@ -49,6 +52,40 @@ enum FuzzTargets {
             precondition(again.formatted().constantTimeEquals(code.formatted()))
         } catch {
             precondition(error == .recoveryCodeMistyped, "unexpected error \(error)")
+        }
+    }
+
+    /// A Sim workflow export: parses to a file whose serialization parses
+    /// back to the same document, or is refused with a message.
+    static func fuzzSimWorkflow(_ data: Data) {
+        do {
+            let file = try SimWorkflowFile(data: data, source: "fuzz.json")
+            let again = try SimWorkflowFile(data: file.serialized(), source: "fuzz.json")
+            precondition(again == file, "a parsed workflow does not survive serialize/parse")
+        } catch VaultError.invalidArgument(let detail) {
+            precondition(!detail.isEmpty)
+        } catch {
+            preconditionFailure("unexpected error from the workflow parser: \(error)")
+        }
+    }
+
+    /// A conversation export imported into a real vault: either it imports,
+    /// or it is refused with a message and the vault is unchanged.
+    static func fuzzConversationImport(_ data: Data) {
+        let vault = FuzzVault.shared
+        do {
+            try data.write(to: URL(fileURLWithPath: vault.inputPath))
+        } catch {
+            preconditionFailure("cannot write the input file: \(error)")
+        }
+        let before = vault.counts()
+        do {
+            _ = try vault.vault.importConversations(path: vault.inputPath)
+        } catch VaultError.invalidArgument(let detail) {
+            precondition(!detail.isEmpty)
+            precondition(vault.counts() == before, "a refused import changed the vault")
+        } catch {
+            preconditionFailure("unexpected error from the conversation importer: \(error)")
         }
     }
 }

@@ -164,7 +164,14 @@ struct KillLoopTests {
     static func runAndKill(
         _ session: KeyringSession, _ arguments: [String], round: Int, wholeRun: Double, afterChange: Double, changed: () -> Bool
     ) throws -> Int32 {
-        let child = try Subprocess(ProjectPaths.simvaultBinary, arguments, environment: session.environment, withStdin: false)
+        try runAndKill(environment: session.environment, arguments, round: round, wholeRun: wholeRun, afterChange: afterChange, changed: changed)
+    }
+
+    /// ``runAndKill(_:_:round:wholeRun:afterChange:changed:)`` outside a keyring session.
+    static func runAndKill(
+        environment: [String: String], _ arguments: [String], round: Int, wholeRun: Double, afterChange: Double, changed: () -> Bool
+    ) throws -> Int32 {
+        let child = try Subprocess(ProjectPaths.simvaultBinary, arguments, environment: environment, withStdin: false)
         let delay: Double
         if round.isMultiple(of: 2) {
             let deadline = Date().addingTimeInterval(60)
@@ -203,8 +210,8 @@ struct KillLoopTests {
         return checks.first { $0["name"] as? String == name }?["detail"] as? String ?? ""
     }
 
-    static func report(_ command: String, rounds: Int, duration: Double, tally: [String: Int], failures: Int) {
-        var lines = ["kill -9 loop, \(command) on a \(megabytes) MB vault: \(rounds) rounds (the median of \(calibrationRuns) uninterrupted runs took \(String(format: "%.2f", duration)) s), \(failures) unopenable or changed vaults"]
+    static func report(_ command: String, rounds: Int, duration: Double, tally: [String: Int], failures: Int, vaultMegabytes: Int = megabytes) {
+        var lines = ["kill -9 loop, \(command) on a \(vaultMegabytes) MB vault: \(rounds) rounds (the median of \(calibrationRuns) uninterrupted runs took \(String(format: "%.2f", duration)) s), \(failures) unopenable or changed vaults"]
         for (outcome, count) in tally.sorted(by: { $0.value > $1.value }) { lines.append("  \(count) × \(outcome)") }
         print(lines.joined(separator: "\n"))
     }

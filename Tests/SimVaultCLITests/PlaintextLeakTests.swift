@@ -48,6 +48,19 @@ struct PlaintextLeakTests {
         #expect(ExternalTools.fileContains(asked[0], "KESTRELMESSAGE") && ExternalTools.fileContains(asked[2], "KESTRELFLOWSTATE"))
         for file in asked { #expect(!ExternalTools.fileContains(file, Self.secretMarker), "the secret leaked into \(file)") }
 
+        // Imports: the exported (plaintext) files brought into another vault
+        // leave no marker in its files either.
+        let importer = try TestVault(label: "leaks-import")
+        importer.vault.close()
+        try importer.cliOK(["import", "conversations", asked[3]])
+        try importer.cliOK(["import", "workflow", asked[2]])
+        for file in ExternalTools.filesUnder(importer.directory.path) {
+            for marker in Self.contentMarkers + [Self.secretMarker] {
+                #expect(!ExternalTools.fileContains(file, marker), "\(marker) in plaintext in \(file) after an import")
+            }
+            #expect(ExternalTools.mode(of: file) == 0o600, "\(file) is not 0600")
+        }
+
         let produced = ExternalTools.filesUnder(test.directory.path).filter { !asked.contains($0) && $0 != plain }
         #expect(produced.count >= 10, "\(produced)")
         for file in produced {

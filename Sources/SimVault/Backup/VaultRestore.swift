@@ -51,6 +51,12 @@ public struct RestoreReport: Sendable, Codable {
 /// 5. the restored vault is opened as any vault is (key check, vault id,
 ///    schema history); if that fails the moves are undone.
 ///
+/// A restore killed during steps 4-5 leaves its journal; the next open
+/// (or `health`, or `restore`) settles it (``RestoreJournal/recover(_:holdingKeyLock:)``):
+/// rolled forward when the restored database is already in place, else
+/// rolled back to the replaced vault. The key lock is held throughout, so
+/// nobody settles a restore that is still running.
+///
 /// The replaced vault is kept, not deleted: a restore can itself be undone
 /// by restoring that copy. Its keyring item is left alone too.
 public enum VaultRestore {
@@ -84,7 +90,10 @@ public enum VaultRestore {
 
         // 2. Stage and verify.
         try createDirectory(target.directory)
-        let staged = VaultLocation(path: target.directory + "/.\((target.path as NSString).lastPathComponent).restoring-\(UUID().uuidString.prefix(8).lowercased())")
+        // A restore a killed process left half-done is settled first.
+        _ = try RestoreJournal.recover(target)
+        StagingFiles.removeAbandoned(in: target.directory, marker: ".restoring-")
+        let staged = StagingFiles.location(beside: target, marker: ".restoring-")
         // Staged files that were moved into place no longer exist here.
         defer { for file in [staged.path, staged.walPath, staged.shmPath, staged.headerPath] { unlink(file) } }
         try VaultSnapshot.copyFiles([(backup.headerPath, staged.headerPath), (backup.path, staged.path)], progress: progress)
@@ -104,7 +113,11 @@ public enum VaultRestore {
         }
         for file in [staged.walPath, staged.shmPath] { unlink(file) }
 
-        // 3. Exclusive use, 4. swap.
+        // 3. Exclusive use (and the key lock: no key change, and no other
+        // restore, meanwhile; whoever finds the journal without it settles
+        // it), 4. swap.
+        let keyLock = try VaultKeyManager.acquireLock(for: target)
+        defer { withExtendedLifetime(keyLock) {} }
         var lock: VaultExclusiveUse?
         if target.databaseExists { lock = try VaultExclusiveUse(target) }
         defer { lock?.release() }
@@ -120,7 +133,7 @@ public enum VaultRestore {
                 unlink(target.shmPath)
                 if FileManager.default.fileExists(atPath: target.headerPath) { try swap.link(target.headerPath, to: aside.headerPath) }
             }
-            try swap.replace(target.headerPath, with: staged.headerPath)
+            try swap.replace(target.headerPath, with: staged.headerPath, keepingOldAs: journal.savedHeaderPath)
             try swap.move(staged.path, to: target.path)
             try syncDirectory(target.directory)
             if let aside { try syncDirectory(aside.directory) }
@@ -133,7 +146,7 @@ public enum VaultRestore {
         // 5. Open it as any vault is opened.
         let restored: Vault
         do {
-            restored = try Vault.open(at: target, unlock: UnlockRequest(masterKey: key, usesKeyring: false), configuration: options.configuration)
+            restored = try Vault.open(at: target, unlock: UnlockRequest(masterKey: key, usesKeyring: false), configuration: options.configuration, settlingInterruptedRestore: false)
         } catch {
             unlink(target.walPath)
             unlink(target.shmPath)
@@ -220,10 +233,10 @@ private struct FileSwap {
 
     /// Renames `replacement` over `path` (atomic), keeping the old `path`
     /// under a hidden name until the swap is finished or undone.
-    mutating func replace(_ path: String, with replacement: String) throws {
+    mutating func replace(_ path: String, with replacement: String, keepingOldAs name: String) throws {
         var saved: String?
         if FileManager.default.fileExists(atPath: path) {
-            let name = path + ".before-restore-\(getpid())"
+            unlink(name)
             guard Glibc.link(path, name) == 0 else { throw failure("keep \(path)") }
             saved = name
         }
@@ -251,33 +264,5 @@ private struct FileSwap {
 
     private func failure(_ what: String) -> VaultError {
         .io(detail: "cannot \(what): \(String(cString: strerror(errno))); the vault was left as it was")
-    }
-}
-
-/// `<vault>.restore-journal`: written before a restore moves any file and
-/// removed when it is done, so an interrupted restore (power loss) is
-/// explained at the next open and can be finished by hand.
-struct RestoreJournal {
-    let target: VaultLocation
-    let staged: VaultLocation
-    let aside: VaultLocation?
-
-    static func path(for location: VaultLocation) -> String { location.path + ".restore-journal" }
-
-    func write() throws {
-        var lines = [
-            "A `simvault restore` of \(target.path) was interrupted.",
-            "The restored database and header were staged as: \(staged.path) and \(staged.headerPath)",
-        ]
-        if let aside { lines.append("The vault being replaced was moved to: \(aside.path) (with \(aside.headerPath) and any \(aside.walPath))") }
-        lines.append("To go back: copy those files back to \(target.path), \(target.headerPath) (and \(target.walPath)); then delete this file.")
-        do { try PrivateFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: Self.path(for: target)) } catch {
-            throw VaultError.io(detail: "cannot write the restore journal: \(error.description)")
-        }
-    }
-
-    func remove() {
-        unlink(Self.path(for: target))
-        try? PrivateFile.syncDirectory(target.directory)
     }
 }

@@ -71,10 +71,10 @@ extension VaultSnapshot {
         do { try PrivateFile.createDirectory(destination.directory) } catch {
             throw VaultError.io(detail: "cannot create the backup directory: \(error.description)")
         }
-        removeAbandonedStaging(in: destination.directory)
+        StagingFiles.removeAbandoned(in: destination.directory, marker: ".partial-")
         // Built and verified under a hidden name, then published: a crash
         // at any moment never leaves a partial file under a backup's name.
-        let staging = stagingLocation(for: destination)
+        let staging = StagingFiles.location(beside: destination, marker: ".partial-")
         let source = vault.location
         do {
             // Keep the WAL short; PASSIVE never waits for readers.
@@ -96,23 +96,6 @@ extension VaultSnapshot {
         } catch {
             for file in staging.allFiles { unlink(file) }
             throw error
-        }
-    }
-
-    /// `.<name>.partial-<pid>-<random>` beside the destination.
-    private static func stagingLocation(for destination: VaultLocation) -> VaultLocation {
-        let name = (destination.path as NSString).lastPathComponent
-        return VaultLocation(path: "\(destination.directory)/.\(name).partial-\(getpid())-\(UUID().uuidString.prefix(8))")
-    }
-
-    /// Removes staging files left by snapshot processes that died (their pid
-    /// no longer exists); files of live processes are left alone.
-    private static func removeAbandonedStaging(in directory: String) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
-        for name in names where name.hasPrefix(".") && name.contains(".partial-") {
-            let tail = name.components(separatedBy: ".partial-").last ?? ""
-            guard let pid = Int32(tail.split(separator: "-").first ?? ""), pid > 0 else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH { unlink(directory + "/" + name) }
         }
     }
 

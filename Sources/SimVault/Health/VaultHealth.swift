@@ -49,6 +49,8 @@ private struct HealthRun {
     /// The last backup's database file, when one is recorded (its files are
     /// included in the permissions check).
     var lastBackupPath: String?
+    /// What settling an interrupted restore did, when there was one.
+    var settledRestore: String?
 
     init(location: VaultLocation, configuration: VaultConfiguration) {
         self.location = location
@@ -57,7 +59,7 @@ private struct HealthRun {
 
     mutating func perform(_ unlock: UnlockRequest) {
         checkEngine()
-        guard checkFilesPresent(), let loaded = checkHeader() else { return skipRest(after: "header") }
+        guard checkInterruptedRestore(), checkFilesPresent(), let loaded = checkHeader() else { return skipRest(after: "header") }
         let request = unlock.cachingSecrets()
         let header = checkKeyRotation(request, header: loaded)
         self.header = header
@@ -102,12 +104,28 @@ private struct HealthRun {
         }
     }
 
+    /// Settles a restore a killed process left half-done; reported under
+    /// "files" (only when there was one).
+    private mutating func checkInterruptedRestore() -> Bool {
+        do {
+            settledRestore = try RestoreJournal.recover(location)?.description
+            return true
+        } catch {
+            add("files", .failed, describe(error))
+            return false
+        }
+    }
+
     private mutating func checkFilesPresent() -> Bool {
         guard location.databaseExists else {
             add("files", .failed, "no database at \(location.path)")
             return false
         }
-        add("files", .ok, "database \(location.path)")
+        if let settledRestore {
+            add("files", .warning, "database \(location.path); \(settledRestore)")
+        } else {
+            add("files", .ok, "database \(location.path)")
+        }
         return true
     }
 

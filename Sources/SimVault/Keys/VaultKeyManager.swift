@@ -125,19 +125,26 @@ public struct VaultKeyManager: Sendable {
     func beginKeyChange(deadline: Date, onWait: () -> Void = {}) throws -> KeyChange {
         // Report a missing vault or header before creating a lock file.
         _ = try Vault.loadHeader(location)
-        let lock: KeyLock
-        do {
-            lock = try KeyLock.acquire(vaultPath: location.path, wait: deadline.timeIntervalSinceNow, onWait: onWait)
-        } catch .held(let path) {
-            throw VaultError.busy(detail: "another simvault process is changing this vault's keys (it holds the lock \(path))")
-        } catch .unusable(let path, let detail) {
-            throw VaultError.io(detail: "cannot lock \(path): \(detail)")
-        }
+        let lock = try Self.acquireLock(for: location, wait: deadline.timeIntervalSinceNow, onWait: onWait)
         let file = KeyHeaderFile(path: location.headerPath)
         let scrubbed = file.scrubLeftovers()
         var change = KeyChange(lock: lock, file: file, header: try Vault.loadHeader(location))
         change.scrubbedFiles = scrubbed
         return change
+    }
+
+    /// Takes the lock that serialises key changes and restores of the vault
+    /// at `location` (``KeyLock``), waiting at most `wait` seconds.
+    ///
+    /// - Throws: ``VaultError/busy(detail:)`` while another process holds it.
+    static func acquireLock(for location: VaultLocation, wait: Double = 0, onWait: () -> Void = {}) throws -> KeyLock {
+        do {
+            return try KeyLock.acquire(vaultPath: location.path, wait: wait, onWait: onWait)
+        } catch .held(let path) {
+            throw VaultError.busy(detail: "another simvault process is changing this vault's keys or restoring it (it holds the lock \(path))")
+        } catch .unusable(let path, let detail) {
+            throw VaultError.io(detail: "cannot lock \(path): \(detail)")
+        }
     }
 
     /// Writes `header` in place of the current one (atomically, scrubbing the

@@ -51,13 +51,23 @@ public final class Vault: Sendable {
     /// database accepts is used (`simvault health` then finishes or rolls
     /// back the rotation). If a `rekey` in another process replaced the
     /// header and re-encrypted the database while this call waited, the
-    /// header is read again and the unlock repeated once.
+    /// header is read again and the unlock repeated once. A `restore` that
+    /// was killed half-way is settled first (``RestoreJournal``).
     ///
     /// - Throws: ``VaultError`` — `.notFound`, `.headerMissing`, `.wrongKey`,
     ///   `.noKeySource`, `.corrupt`, `.busy`, `.schemaNewer`, `.headerNewer`.
     public static func open(
         at location: VaultLocation, unlock: UnlockRequest, configuration: VaultConfiguration = VaultConfiguration()
     ) throws -> Vault {
+        try open(at: location, unlock: unlock, configuration: configuration, settlingInterruptedRestore: true)
+    }
+
+    /// `open`; `settlingInterruptedRestore` is false only for the restore
+    /// itself, which holds the key lock and its journal while it opens.
+    static func open(
+        at location: VaultLocation, unlock: UnlockRequest, configuration: VaultConfiguration, settlingInterruptedRestore: Bool
+    ) throws -> Vault {
+        if settlingInterruptedRestore { _ = try RestoreJournal.recover(location) }
         let request = unlock.cachingSecrets()
         var header = try loadHeader(location)
         var isRetry = false
