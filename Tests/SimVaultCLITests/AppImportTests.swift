@@ -163,13 +163,13 @@ enum WrongSource: String, CaseIterable, CustomTestStringConvertible {
             _ = try AppDatabaseFixture.aionUi(at: path)
             return ("libreollama", path)
         case .textFile:
-            FileManager.default.createFile(atPath: path, contents: Data(String(repeating: "not a database\n", count: 400).utf8))
+            try #require(FileManager.default.createFile(atPath: path, contents: Data(String(repeating: "not a database\n", count: 400).utf8)))
             return ("aionui", path)
         case .encryptedVault:
             return ("aionui", vault.location.path)
         case .pendingWAL:
             _ = try AppDatabaseFixture.aionUi(at: path)
-            FileManager.default.createFile(atPath: path + "-wal", contents: Data(repeating: 7, count: 4096))
+            try #require(FileManager.default.createFile(atPath: path + "-wal", contents: Data(repeating: 7, count: 4096)))
             return ("aionui", path)
         case .missing:
             return ("aionui", directory + "/nothing-here.db")

@@ -129,7 +129,7 @@ struct BackupRestoreTests {
         let directory = test.directory.file("daily")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let unrelated = ["notes.txt", "vault-00000000-20200101T000000000Z.db"].map { directory + "/" + $0 }
-        for file in unrelated { FileManager.default.createFile(atPath: file, contents: Data("x".utf8)) }
+        for file in unrelated { try #require(FileManager.default.createFile(atPath: file, contents: Data("x".utf8))) }
 
         let first = try ExternalTools.json(try test.cliOK(["backup", "--auto", directory, "--keep", "2", "--json"]))
         #expect(first["created"] != nil)
@@ -240,7 +240,7 @@ enum BrokenBackup: String, CaseIterable, CustomTestStringConvertible {
         case .wrongPassword:
             try directory.write("not the password\n", to: "wrong-password.txt")
         case .inUse:
-            FileManager.default.createFile(atPath: backup + "-wal", contents: Data(repeating: 1, count: 100))
+            try #require(FileManager.default.createFile(atPath: backup + "-wal", contents: Data(repeating: 1, count: 100)))
         case .newerSchema:
             let vault = try Vault.open(at: VaultLocation(path: backup), unlock: .password(Self.password()))
             try vault.rawWrite("PRAGMA user_version = \(Vault.supportedSchemaVersion + 1)")

@@ -40,7 +40,9 @@ extension AppDatabaseImport {
     }
 }
 
-let allAppImports: [any AppDatabaseImport.Type] = [AionUiImport.self, LibreOllamaImport.self]
+/// Every app whose database simvault can import (computed: a global array
+/// of metatypes is not `Sendable`).
+var allAppImports: [any AppDatabaseImport.Type] { [AionUiImport.self, LibreOllamaImport.self] }
 
 extension Vault {
     /// Imports an AionUi database (`aionui.db`): users, conversations (API
