@@ -130,7 +130,9 @@ public enum VaultRestore {
                 try createDirectory(aside.directory)
                 try swap.move(target.path, to: aside.path)
                 if FileManager.default.fileExists(atPath: target.walPath) { try swap.move(target.walPath, to: aside.walPath) }
-                unlink(target.shmPath)
+                // The -shm file stays: its lock byte is what keeps other
+                // programs out until the swap is done; the next opener
+                // rebuilds its contents (it is first to take that byte).
                 if FileManager.default.fileExists(atPath: target.headerPath) { try swap.link(target.headerPath, to: aside.headerPath) }
             }
             try swap.replace(target.headerPath, with: staged.headerPath, keepingOldAs: journal.savedHeaderPath)
@@ -149,7 +151,6 @@ public enum VaultRestore {
             restored = try Vault.open(at: target, unlock: UnlockRequest(masterKey: key, usesKeyring: false), configuration: options.configuration, settlingInterruptedRestore: false)
         } catch {
             unlink(target.walPath)
-            unlink(target.shmPath)
             swap.undo()
             journal.remove()
             throw error
