@@ -40,6 +40,11 @@ public final class Connection {
         /// Switch the file to WAL (writers). Off for in-memory databases,
         /// which only support the "memory" journal.
         public var usesWAL = true
+        /// Ignore the key and read or write an **unencrypted** file: the
+        /// plaintext baseline of `simvault-bench`, which runs the same
+        /// library code with and without encryption. `package`: no app can
+        /// set it, and no simvault command does.
+        package var unsafeIgnoresKey = false
 
         public init() {}
     }
@@ -83,7 +88,7 @@ public final class Connection {
             sqlite3_extended_result_codes(handle, 1)
             sqlite3_busy_timeout(handle, options.busyTimeoutMilliseconds)
             try verifyCipherEngine()
-            if let key {
+            if let key, !options.unsafeIgnoresKey {
                 try applyKey(key)
                 try execute("PRAGMA cipher_page_size = \(options.pageSize)")
             }

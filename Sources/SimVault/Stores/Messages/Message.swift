@@ -45,6 +45,38 @@ public struct Message: Sendable, Equatable, Hashable, Codable, Identifiable {
     }
 }
 
+/// A message to add with ``MessageStore/append(contentsOf:)``: an import of
+/// many messages, in one transaction.
+public struct NewMessage: Sendable, Equatable {
+    public var conversationID: String
+    public var role: Message.Role
+    public var content: String
+    public var contentType: String
+    public var model: String?
+    public var tokens: Int?
+    /// App-specific JSON.
+    public var metadata: String?
+    /// The message id (nil: a new random one).
+    public var id: String?
+    /// Unix milliseconds (nil: now). An import keeps the original time.
+    public var createdAt: Int64?
+
+    public init(
+        conversationID: String, role: Message.Role, content: String, contentType: String = "text", model: String? = nil,
+        tokens: Int? = nil, metadata: String? = nil, id: String? = nil, createdAt: Int64? = nil
+    ) {
+        self.conversationID = conversationID
+        self.role = role
+        self.content = content
+        self.contentType = contentType
+        self.model = model
+        self.tokens = tokens
+        self.metadata = metadata
+        self.id = id
+        self.createdAt = createdAt
+    }
+}
+
 /// One page of a conversation's messages, in position order.
 public struct MessagePage: Sendable, Equatable, Codable {
     /// The messages, oldest first.

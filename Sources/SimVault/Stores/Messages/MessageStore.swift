@@ -26,24 +26,56 @@ public struct MessageStore: Sendable {
         to conversationID: String, role: Message.Role, content: String, contentType: String = "text",
         model: String? = nil, tokens: Int? = nil, metadata: String? = nil, id: String? = nil
     ) throws -> Message {
-        try RecordID.requireJSON(metadata, "a message's metadata")
-        if let tokens, tokens < 0 { throw VaultError.invalidArgument(detail: "a token count cannot be negative") }
         let id = id ?? RecordID.make()
-        try RecordID.require(id, "a message id")
+        let message = NewMessage(
+            conversationID: conversationID, role: role, content: content, contentType: contentType, model: model,
+            tokens: tokens, metadata: metadata, id: id)
+        try Self.validate(message)
         return try vault.writeData { db in
-            try RecordID.requireExists("conversations", "conversation", conversationID, in: db)
-            let position: Int = try db.scalar(
-                "SELECT coalesce(max(position) + 1, 0) FROM messages WHERE conversation_id = ?", [conversationID]) ?? 0
             let now = Clock.nowMilliseconds()
-            try db.execute("""
-                INSERT INTO messages (id, conversation_id, position, role, content, content_type, model, tokens, metadata,
-                    created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-                [id, conversationID, position, role.rawValue, content, contentType, model, tokens, metadata, now, now])
+            try Self.insert(message, at: try Self.nextPosition(in: conversationID, db), now: now, in: db)
             try db.execute(
                 "UPDATE conversations SET updated_at = ?, last_message_at = ? WHERE id = ?", [now, now, conversationID])
             return try Self.fetch(id, in: db)
+        }
+    }
+
+    /// Adds `messages` in one transaction, each at the end of its
+    /// conversation, in the order given: an import. Each conversation's
+    /// `updatedAt`/`lastMessageAt` move to its newest imported message when
+    /// that is later. Nothing is added when any message is refused.
+    ///
+    /// ```swift
+    /// try vault.messages.append(contentsOf: exported.map {
+    ///     NewMessage(conversationID: chat.id, role: $0.role, content: $0.text, createdAt: $0.time)
+    /// })
+    /// ```
+    ///
+    /// - Returns: the number of messages added.
+    /// - Throws: ``VaultError/recordNotFound(kind:id:)`` when a conversation
+    ///   does not exist; ``VaultError/invalidArgument(detail:)`` as
+    ///   ``append(to:role:content:contentType:model:tokens:metadata:id:)``.
+    @discardableResult
+    public func append(contentsOf messages: [NewMessage]) throws -> Int {
+        for message in messages { try Self.validate(message) }
+        return try vault.writeData { db in
+            let now = Clock.nowMilliseconds()
+            var nextPositions: [String: Int] = [:]
+            var newest: [String: Int64] = [:]
+            for message in messages {
+                let conversation = message.conversationID
+                let position = try nextPositions[conversation] ?? Self.nextPosition(in: conversation, db)
+                try Self.insert(message, at: position, now: now, in: db)
+                nextPositions[conversation] = position + 1
+                newest[conversation] = max(newest[conversation] ?? .min, message.createdAt ?? now)
+            }
+            for (conversation, time) in newest {
+                try db.execute("""
+                    UPDATE conversations SET updated_at = max(updated_at, ?), last_message_at = max(coalesce(last_message_at, ?), ?)
+                    WHERE id = ?
+                    """, [time, time, time, conversation])
+            }
+            return messages.count
         }
     }
 
@@ -123,6 +155,32 @@ public struct MessageStore: Sendable {
             try db.execute("DELETE FROM messages WHERE id = ?", [id])
             return db.changes == 1
         }
+    }
+
+    private static func validate(_ message: NewMessage) throws {
+        try RecordID.requireJSON(message.metadata, "a message's metadata")
+        if let tokens = message.tokens, tokens < 0 { throw VaultError.invalidArgument(detail: "a token count cannot be negative") }
+        if let id = message.id { try RecordID.require(id, "a message id") }
+    }
+
+    /// The position after the conversation's last message (0 when empty).
+    ///
+    /// - Throws: ``VaultError/recordNotFound(kind:id:)`` when there is no
+    ///   such conversation.
+    private static func nextPosition(in conversationID: String, _ db: Connection) throws -> Int {
+        try RecordID.requireExists("conversations", "conversation", conversationID, in: db)
+        return try db.scalar(
+            "SELECT coalesce(max(position) + 1, 0) FROM messages WHERE conversation_id = ?", [conversationID]) ?? 0
+    }
+
+    private static func insert(_ message: NewMessage, at position: Int, now: Int64, in db: Connection) throws {
+        try db.execute("""
+            INSERT INTO messages (id, conversation_id, position, role, content, content_type, model, tokens, metadata,
+                created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [message.id ?? RecordID.make(), message.conversationID, position, message.role.rawValue, message.content,
+             message.contentType, message.model, message.tokens, message.metadata, message.createdAt ?? now, now])
     }
 
     private static func exists(in conversationID: String, before position: Int, _ db: Connection) throws -> Bool {
