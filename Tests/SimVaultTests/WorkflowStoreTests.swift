@@ -135,3 +135,24 @@ struct WorkflowStoreTests {
         #expect(try vault.runs.get(id: agentRun.id)?.conversationID == nil, "a run outlives its conversation, unlinked")
     }
 }
+
+extension WorkflowStoreTests {
+    @Test("tags come back exactly, whether stored plainly, with escapes, or spaced by hand; a damaged array is an error")
+    func tagsRoundTrip() throws {
+        let test = try TestVault()
+        let vault = test.vault
+        let tags = ["plain", "with \"quotes\"", "back\\slash", "tab\there", "ünïcödé", "emoji 🦔", "", "slash/ok"]
+        let flow = try vault.workflows.save(Workflow(name: "Tags", tags: tags, state: Data("{}".utf8)))
+        #expect(try vault.workflows.list().first { $0.id == flow.id }?.tags == tags)
+        #expect(try vault.workflows.load(id: flow.id)?.tags == tags)
+
+        try vault.rawWrite("UPDATE workflows SET tags = ? WHERE id = ?", [" [ \"a\" ,\n\"b\" ] ", flow.id])
+        #expect(try vault.workflows.list().first?.tags == ["a", "b"])
+        try vault.rawWrite("UPDATE workflows SET tags = ? WHERE id = ?", ["[\"\\u00e9t\\u00e9\"]", flow.id])
+        #expect(try vault.workflows.list().first?.tags == ["été"])
+        for damaged in ["[\"a\"", "\"a\"", "[1]", "[\"a\"] x"] {
+            try vault.rawWrite("UPDATE workflows SET tags = ? WHERE id = ?", [damaged, flow.id])
+            #expect(throws: RowDecodingError.self, "\(damaged)") { try vault.workflows.list() }
+        }
+    }
+}

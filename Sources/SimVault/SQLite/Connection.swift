@@ -182,7 +182,12 @@ public final class Connection {
         try withStatement(sql) { statement in
             try statement.bind(arguments)
             var rows: [Row] = []
-            while try statement.step() { rows.append(statement.row()) }
+            var names: [String]?
+            while try statement.step() {
+                let columnNames = names ?? statement.columnNames
+                names = columnNames
+                rows.append(statement.row(columnNames: columnNames))
+            }
             return rows
         }
     }

@@ -110,9 +110,51 @@ enum WorkflowTags {
         String(decoding: try JSONEncoder().encode(tags), as: UTF8.self)
     }
 
+    /// Decodes the array; every list of workflows decodes one per row, so
+    /// the common form (strings without escapes) is read directly and only
+    /// anything else goes through `JSONDecoder`, which decides what it means.
     static func decode(_ text: String) throws -> [String] {
+        if let tags = decodeWithoutEscapes(text) { return tags }
         do { return try JSONDecoder().decode([String].self, from: Data(text.utf8)) } catch {
             throw RowDecodingError(column: "tags", detail: "not a JSON array of strings")
+        }
+    }
+
+    /// `["a", "b"]` with no backslash or control character in a string;
+    /// nil for anything else.
+    static func decodeWithoutEscapes(_ text: String) -> [String]? {
+        var text = text
+        return text.withUTF8 { bytes -> [String]? in
+            var tags: [String] = []
+            var index = 0
+            func skipSpace() {
+                while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x09 || bytes[index] == 0x0A || bytes[index] == 0x0D {
+                    index += 1
+                }
+            }
+            func expect(_ byte: UInt8) -> Bool {
+                skipSpace()
+                guard index < bytes.count, bytes[index] == byte else { return false }
+                index += 1
+                return true
+            }
+            guard expect(UInt8(ascii: "[")) else { return nil }
+            if !expect(UInt8(ascii: "]")) {
+                repeat {
+                    guard expect(UInt8(ascii: "\"")) else { return nil }
+                    let start = index
+                    while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+                        guard bytes[index] >= 0x20, bytes[index] != UInt8(ascii: "\\") else { return nil }
+                        index += 1
+                    }
+                    guard index < bytes.count else { return nil }
+                    tags.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
+                    index += 1
+                } while expect(UInt8(ascii: ","))
+                guard expect(UInt8(ascii: "]")) else { return nil }
+            }
+            skipSpace()
+            return index == bytes.count ? tags : nil
         }
     }
 }
