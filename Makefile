@@ -12,13 +12,14 @@
 # Swift 6 is expected on PATH or at /opt/swift/usr/bin.
 
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 export PATH := $(PATH):/opt/swift/usr/bin
 SWIFT ?= swift
 # Swift Testing runs tests in parallel; each CLI test starts its own keyring
 # session, so a few workers are enough on small machines.
 TEST_FLAGS ?=
 
-.PHONY: all bootstrap build release demo test check-linkage bench bench-quick clean
+.PHONY: all bootstrap build release demo test sanitize fuzz check-linkage bench bench-quick clean
 
 all: build
 
@@ -42,6 +43,23 @@ test: bootstrap
 	scripts/check-linkage .build/debug/simvault
 	SIMVAULT_REQUIRE_KEYRING_TESTS=1 scripts/with-keyring -- $(SWIFT) test --skip-build $(TEST_FLAGS)
 
+# The library's tests (engine, vault, keys, stores, migrations: all the
+# threaded code) under ThreadSanitizer and AddressSanitizer (with
+# LeakSanitizer; toolchain-internal leaks are listed in scripts/lsan.supp).
+SANITIZED_TESTS := 'SimVaultTests|VaultKeysTests|VaultSchemaTests'
+sanitize: bootstrap
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	SIMVAULT_REQUIRE_KEYRING_TESTS=1 TSAN_OPTIONS=halt_on_error=1 scripts/with-keyring -- \
+	  $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter $(SANITIZED_TESTS)
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan 2>&1 | grep -v 'Cannot export local symbol'
+	SIMVAULT_REQUIRE_KEYRING_TESTS=1 ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp \
+	  scripts/with-keyring -- $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --filter $(SANITIZED_TESTS)
+
+# Coverage-guided fuzzing of the parsers (libFuzzer + ASan), 30 s per target.
+FUZZ_SECONDS ?= 30
+fuzz: bootstrap
+	scripts/fuzz $(FUZZ_SECONDS)
+
 # BENCH_FLAGS: e.g. --json bench.json, --only Search (see --help).
 bench: bootstrap
 	$(SWIFT) build -c release --product simvault-bench
@@ -54,4 +72,4 @@ bench-quick: bootstrap
 	scripts/with-keyring -- .build/debug/simvault-bench --quick
 
 clean:
-	rm -rf .build demo
+	rm -rf .build .build-tsan .build-asan .build-fuzz demo

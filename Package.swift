@@ -52,9 +52,10 @@ let package = Package(
         .target(
             name: "SimVault", dependencies: ["CSQLCipher", "CZlib", "CSodium", "VaultKeys", "VaultSchema"],
             swiftSettings: strictSwift),
+        .target(name: "CProcessHardening", path: "Sources/CProcessHardening"),
         .executableTarget(
             name: "simvault",
-            dependencies: ["SimVault", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["SimVault", "CProcessHardening", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSwift),
 
         // MARK: Benchmarks (README "Performance"; `make bench`, `make bench-quick`)
@@ -81,8 +82,13 @@ let package = Package(
         .testTarget(
             name: "SimVaultTests", dependencies: ["SimVault", "VaultTestSupport"],
             swiftSettings: strictSwift),
+        // A test-only program that writes and reads a vault from its own
+        // process, for the crash and concurrency tests.
+        .executableTarget(
+            name: "vault-torture", dependencies: ["SimVault"],
+            path: "Tests/Torture", swiftSettings: strictSwift),
         .testTarget(
-            name: "SimVaultCLITests", dependencies: ["simvault", "VaultTestSupport"],
+            name: "SimVaultCLITests", dependencies: ["simvault", "vault-torture", "VaultTestSupport"],
             swiftSettings: strictSwift),
     ],
     swiftLanguageModes: [.v6]

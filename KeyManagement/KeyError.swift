@@ -72,7 +72,10 @@ extension KeyError: CustomStringConvertible {
         case .keyringKeyMismatch(let vaultID):
             return "the keyring item for vault \(vaultID) holds a key that does not match this vault (it belongs to another vault or to a rotated-away key). Open with --password-file or a recovery code, then run `simvault key add --type keyring` to store the right key."
         case .noKeySource(let reasons):
-            let why = reasons.isEmpty ? "" : " (" + reasons.joined(separator: "; ") + ")"
+            // Reasons are sentences of their own; drop their final period
+            // inside the parenthesis.
+            let clauses = reasons.map { $0.hasSuffix(".") ? String($0.dropLast()) : $0 }
+            let why = reasons.isEmpty ? "" : " (" + clauses.joined(separator: "; ") + ")"
             return "no key source available\(why). Give --password-file FILE (or - for stdin), run in a terminal to be prompted, or unlock the keyring."
         case .noSuchSlot(let kind):
             return "this vault has no \(kind) slot."

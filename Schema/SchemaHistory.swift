@@ -13,5 +13,6 @@ public enum SchemaHistory {
         M0009_CreateRuns.migration,
         M0010_CreateSettings.migration,
         M0011_CreateSecrets.migration,
+        M0012_AddWorkflowSource.migration,
     ]
 }

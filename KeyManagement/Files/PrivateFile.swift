@@ -93,6 +93,43 @@ public enum PrivateFile {
         _ = chmod(path, directoryMode)
     }
 
+    /// Overwrites the whole content of `path` with zeros in place, fsyncs
+    /// it, then unlinks it and fsyncs the directory.
+    ///
+    /// Used for superseded copies of the key header, so that removed slots
+    /// and old wrapped keys do not stay readable in freed disk blocks. On
+    /// file systems that write in place (ext4, xfs) the old bytes are
+    /// overwritten; copy-on-write file systems and SSD wear levelling may
+    /// still keep them, which no user-space program can prevent.
+    public static func scrubAndRemove(_ path: String) throws(Failure) {
+        let fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else {
+            if errno == ENOENT { return }
+            throw Failure(path: path, operation: "open", code: errno)
+        }
+        do throws(Failure) {
+            var info = stat()
+            guard fstat(fd, &info) == 0 else { throw Failure(path: path, operation: "stat", code: errno) }
+            let zeros = Data(count: Int(info.st_size))
+            try writeAll(fd, zeros, path: path)
+            guard fsync(fd) == 0 else { throw Failure(path: path, operation: "fsync", code: errno) }
+            close(fd)
+        } catch {
+            close(fd)
+            throw error
+        }
+        guard unlink(path) == 0 || errno == ENOENT else { throw Failure(path: path, operation: "unlink", code: errno) }
+        let directory = (path as NSString).deletingLastPathComponent
+        try syncDirectory(directory.isEmpty ? "." : directory)
+    }
+
+    /// Whether two paths name the same file (device and inode).
+    public static func isSameFile(_ first: String, _ second: String) -> Bool {
+        var a = stat(), b = stat()
+        guard lstat(first, &a) == 0, lstat(second, &b) == 0 else { return false }
+        return a.st_dev == b.st_dev && a.st_ino == b.st_ino
+    }
+
     /// fsyncs a directory so that a rename or unlink in it is durable.
     public static func syncDirectory(_ path: String) throws(Failure) {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

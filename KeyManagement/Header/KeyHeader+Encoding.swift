@@ -3,9 +3,11 @@ public import Foundation
 
 extension KeyHeader {
     /// Serialises the header with a fresh checksum, pretty-printed for people.
+    /// The version is set to the lowest one that can hold the header.
     public func encoded() throws -> Data {
         var sealed = self
-        sealed.checksum = try computeChecksum()
+        sealed.version = requiredVersion
+        sealed.checksum = try sealed.computeChecksum()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         var data = try encoder.encode(sealed)
@@ -47,7 +49,8 @@ extension KeyHeader {
 
     /// BLAKE2b-256 over the canonical (sorted keys, compact) encoding of every
     /// field but the checksum. Only integers, strings and booleans appear in
-    /// the header, so the encoding is deterministic.
+    /// the header, so the encoding is deterministic. An absent `rotation` is
+    /// not encoded at all, so version 1 headers keep their checksums.
     func computeChecksum() throws -> String {
         var body = self
         body.checksum = ""
@@ -72,6 +75,20 @@ extension KeyHeader {
         guard Set(slots.map(\.id)).count == slots.count else { throw damaged("duplicate slot ids") }
         for slot in slots {
             do { try slot.validate() } catch { throw damaged("slot \(slot.id): \(error.detail)") }
+        }
+        if let rotation {
+            guard version >= 2 else { throw damaged("a key rotation is recorded in a version \(version) header") }
+            guard rotation.keyID.count == 16, rotation.keyID.allSatisfy(\.isHexDigit), rotation.keyID != keyID else {
+                throw damaged("the rotation's key_id is malformed or equals the current key_id")
+            }
+            guard !rotation.slots.isEmpty else { throw damaged("the rotation has no slots") }
+            guard Set(rotation.slots.map(\.id)).count == rotation.slots.count else { throw damaged("duplicate rotation slot ids") }
+            for slot in rotation.slots {
+                guard let current = self.slot(id: slot.id), current.kind == slot.kind else {
+                    throw damaged("rotation slot \(slot.id) has no matching current slot")
+                }
+                do { try slot.validate() } catch { throw damaged("rotation slot \(slot.id): \(error.detail)") }
+            }
         }
     }
 

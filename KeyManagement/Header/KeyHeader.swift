@@ -11,8 +11,14 @@ public import Foundation
 public struct KeyHeader: Codable, Sendable, Equatable {
     /// Value of `format`, so that a stray JSON file is not taken for a header.
     public static let formatName = "simvault-key-header"
-    /// Highest header version this build reads and the one it writes.
-    public static let currentVersion = 1
+    /// Highest header version this build reads.
+    ///
+    /// Version 1 is every header without a pending key rotation; version 2
+    /// adds the optional `rotation` record. A header is always written with
+    /// the lowest version that can hold it (``requiredVersion``), so vaults
+    /// stay readable by older simvault builds except while a rotation is
+    /// pending, when an older build must refuse rather than see only one key.
+    public static let currentVersion = 2
 
     public var format: String
     public var version: Int
@@ -28,11 +34,13 @@ public struct KeyHeader: Codable, Sendable, Equatable {
     public var keyCheck: String
     /// The key slots, in creation order.
     public var slots: [KeySlot]
+    /// A master-key rotation recorded by `rekey` and not yet finished.
+    public var rotation: KeyRotation?
     /// `blake2b-256:<hex>` over the canonical encoding of all other fields.
     public var checksum: String
 
     enum CodingKeys: String, CodingKey {
-        case format, version, cipher, slots, checksum
+        case format, version, cipher, slots, checksum, rotation
         case vaultID = "vault_id"
         case createdAt = "created_at"
         case keyID = "key_id"
@@ -42,7 +50,7 @@ public struct KeyHeader: Codable, Sendable, Equatable {
     /// A header for a new vault with no slots yet.
     public init(vaultID: String, masterKey: MasterKey, createdAt: Date = Date()) {
         format = Self.formatName
-        version = Self.currentVersion
+        version = 1
         self.vaultID = vaultID
         self.createdAt = Int64((createdAt.timeIntervalSince1970 * 1000).rounded())
         cipher = CipherSettings()
@@ -53,9 +61,13 @@ public struct KeyHeader: Codable, Sendable, Equatable {
         checksum = ""
     }
 
+    /// The lowest format version that can hold this header.
+    public var requiredVersion: Int { rotation == nil ? 1 : 2 }
+
     // MARK: - Slots
 
-    /// The next free slot id (ids are never reused within a header).
+    /// The next free slot id: one above the highest id in use. The id of a
+    /// removed slot that had the highest id is given out again.
     public var nextSlotID: Int { (slots.map(\.id).max() ?? 0) + 1 }
 
     /// The slot with `id`, if any.
@@ -69,6 +81,43 @@ public struct KeyHeader: Codable, Sendable, Equatable {
     /// Whether `key` is this vault's master key (constant-time comparison).
     public func accepts(_ key: MasterKey) -> Bool {
         KeyCheck(masterKey: key, vaultID: vaultID).matches(storedValue: keyCheck)
+    }
+
+    /// Whether `key` is the current key, the pending key of a rotation, or
+    /// neither (nil).
+    public func generation(of key: MasterKey) -> KeyGeneration? {
+        if accepts(key) { return .current }
+        if let rotation, rotation.accepts(key, vaultID: vaultID) { return .pending }
+        return nil
+    }
+
+    /// The slots that hold the key of `generation`.
+    public func slots(for generation: KeyGeneration) -> [KeySlot] {
+        switch generation {
+        case .current: return slots
+        case .pending: return rotation?.slots ?? []
+        }
+    }
+
+    // MARK: - Rotation
+
+    /// The header after a finished rotation: the pending key and its slots
+    /// become the current ones. Unchanged when no rotation is pending.
+    public func promotingRotation() -> KeyHeader {
+        guard let rotation else { return self }
+        var promoted = self
+        promoted.keyID = rotation.keyID
+        promoted.keyCheck = rotation.keyCheck
+        promoted.slots = rotation.slots
+        promoted.rotation = nil
+        return promoted
+    }
+
+    /// The header after a rolled-back rotation: the pending key is forgotten.
+    public func droppingRotation() -> KeyHeader {
+        var dropped = self
+        dropped.rotation = nil
+        return dropped
     }
 }
 

@@ -1,4 +1,7 @@
-public import Foundation
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reads and writes the key header beside a vault: `<vault>.keys`.
 public struct KeyHeaderFile: Sendable {
@@ -48,4 +51,65 @@ public struct KeyHeaderFile: Sendable {
             throw .headerWriteFailed(path: path, detail: error.description)
         }
     }
+
+    /// Replaces an existing header atomically, then overwrites the superseded
+    /// version on disk.
+    ///
+    /// Every header change (a removed slot, a changed password, a rotated
+    /// key) leaves the previous file's blocks behind; they hold wrapped keys
+    /// that must not stay readable. So the old file first gets a second,
+    /// hidden name (`.<name>.retired-*`), the new header is renamed into
+    /// place (a crash leaves the old or the new header, never a mix), and
+    /// the retired file is then zeroed, fsynced and unlinked. A crash before
+    /// that leaves the retired file for ``scrubLeftovers()``.
+    ///
+    /// The caller holds the vault's ``KeyLock``.
+    ///
+    /// - Throws: ``KeyError/headerWriteFailed(path:detail:)`` (the old header
+    ///   is then unchanged).
+    public func replace(with header: KeyHeader) throws(KeyError) {
+        let retired = "\(directory)/.\(name).retired-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        guard link(path, retired) == 0 else {
+            throw .headerWriteFailed(path: path, detail: "cannot link the current header aside: \(String(cString: strerror(errno)))")
+        }
+        do {
+            try write(header)
+        } catch {
+            unlink(retired)
+            throw error
+        }
+        // The new header is in place; a failure to scrub leaves the retired
+        // copy for scrubLeftovers() and does not undo the change.
+        try? PrivateFile.scrubAndRemove(retired)
+    }
+
+    /// Scrubs what interrupted header writes left beside the header: retired
+    /// copies and temporary files. Returns how many were removed.
+    ///
+    /// A retired name that still points at the live header (a crash right
+    /// after it was linked) is only unlinked, never overwritten. The caller
+    /// holds the vault's ``KeyLock``, so no other writer's temporary file is
+    /// touched.
+    @discardableResult
+    public func scrubLeftovers() -> Int {
+        let prefixes = [".\(name).retired-", ".\(name).tmp-"]
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        var removed = 0
+        for entry in entries where prefixes.contains(where: entry.hasPrefix) {
+            let leftover = "\(directory)/\(entry)"
+            if PrivateFile.isSameFile(leftover, path) {
+                if unlink(leftover) == 0 { removed += 1 }
+            } else if (try? PrivateFile.scrubAndRemove(leftover)) != nil {
+                removed += 1
+            }
+        }
+        return removed
+    }
+
+    private var directory: String {
+        let parent = (path as NSString).deletingLastPathComponent
+        return parent.isEmpty ? "." : parent
+    }
+
+    private var name: String { (path as NSString).lastPathComponent }
 }

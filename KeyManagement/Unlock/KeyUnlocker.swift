@@ -7,6 +7,11 @@
 /// As in cryptsetup's `_open_and_verify`, "wrong password" is kept apart from
 /// "slot unusable", and a wrong password is the error reported when both
 /// happen.
+///
+/// While a key rotation is pending (``KeyHeader/rotation``) the database uses
+/// the current or the pending key, depending on where `rekey` stopped, so
+/// every source is asked for both: the unlock goes on until it has found
+/// both keys or run out of sources, and returns all it found.
 public struct KeyUnlocker: Sendable {
     public let header: KeyHeader
     public let headerPath: String
@@ -24,24 +29,28 @@ public struct KeyUnlocker: Sendable {
     ///   ``KeyError/keyCheckMismatch(path:)``, ``KeyError/noKeySource(reasons:)``.
     public func unlock(_ request: UnlockRequest) throws(KeyError) -> UnlockResult {
         if let key = request.masterKey {
-            guard header.accepts(key) else { throw .wrongKey }
-            return UnlockResult(masterKey: key, source: .explicitKey, skipped: [])
+            guard let generation = header.generation(of: key) else { throw .wrongKey }
+            return UnlockResult(keys: [UnlockedKey(masterKey: key, source: .explicitKey, generation: generation)], skipped: [])
         }
 
+        var found = FoundKeys(wanted: header.rotation == nil ? [.current] : [.current, .pending])
         var skipped: [SkippedKeySource] = []
         var keyringMismatch = false
 
-        if let slot = header.slots(ofKind: .keyring).first {
+        if let slotID = (header.slots(ofKind: .keyring).first ?? header.rotation?.slots(ofKind: .keyring).first)?.id {
             if request.usesKeyring {
-                switch tryKeyring(slot: slot, keyring: request.keyring) {
-                case .success(let key):
-                    return UnlockResult(masterKey: key, source: .keyring(slotID: slot.id), skipped: skipped)
+                switch tryKeyring(keyring: request.keyring) {
+                case .success(let keys):
+                    for (generation, key) in keys {
+                        found.add(UnlockedKey(masterKey: key, source: .keyring(slotID: slotID), generation: generation))
+                    }
                 case .failure(let failure):
                     skipped.append(SkippedKeySource(kind: "keyring", reason: failure.reason, keyringFailure: failure))
                 case .mismatch:
                     keyringMismatch = true
                     skipped.append(SkippedKeySource(kind: "keyring", reason: "keyring item holds a key that does not match this vault"))
                 }
+                if found.isComplete { return found.result(skipped: skipped) }
             } else {
                 skipped.append(SkippedKeySource(kind: "keyring", reason: "keyring not used (--no-keyring)"))
             }
@@ -50,68 +59,107 @@ public struct KeyUnlocker: Sendable {
         var secretError: KeyError?
         let fallbackReason = skipped.map(\.reason).joined(separator: "; ")
 
-        let passwordSlots = header.slots(ofKind: .password)
+        let passwordSlots = slots(ofKind: .password)
         if !passwordSlots.isEmpty {
             if let supplier = request.password, let password = try supplier(fallbackReason) {
-                for slot in passwordSlots {
+                for (generation, slot) in passwordSlots where !found.has(generation) {
                     guard case .password(let material) = slot.material else { continue }
                     do {
                         let key = try material.unwrap(password: password, vaultID: header.vaultID, slotID: slot.id)
-                        try verify(key)
-                        return UnlockResult(masterKey: key, source: .password(slotID: slot.id), skipped: skipped)
+                        try verify(key, is: generation)
+                        found.add(UnlockedKey(masterKey: key, source: .password(slotID: slot.id), generation: generation))
                     } catch .wrongPassword {
                         continue
                     }
                 }
-                secretError = .wrongPassword
+                if found.isComplete { return found.result(skipped: skipped) }
+                if found.isEmpty { secretError = .wrongPassword }
             } else {
                 skipped.append(SkippedKeySource(kind: "password", reason: "no password given"))
             }
         }
 
-        if let slot = header.slots(ofKind: .recovery).first, case .recovery(let material) = slot.material,
-           let supplier = request.recoveryCode {
-            if let text = try supplier(fallbackReason) {
-                do {
-                    let key = try material.open(with: try RecoveryCode(text: text))
-                    try verify(key)
-                    return UnlockResult(masterKey: key, source: .recoveryCode(slotID: slot.id), skipped: skipped)
-                } catch .wrongRecoveryCode {
-                    secretError = secretError ?? .wrongRecoveryCode
-                } catch .recoveryCodeMistyped {
-                    secretError = secretError ?? .recoveryCodeMistyped
+        let recoverySlots = slots(ofKind: .recovery)
+        if !recoverySlots.isEmpty, let supplier = request.recoveryCode, let text = try supplier(fallbackReason) {
+            var codeError: KeyError?
+            do {
+                let code = try RecoveryCode(text: text)
+                for (generation, slot) in recoverySlots where !found.has(generation) {
+                    guard case .recovery(let material) = slot.material else { continue }
+                    do {
+                        let key = try material.open(with: code)
+                        try verify(key, is: generation)
+                        found.add(UnlockedKey(masterKey: key, source: .recoveryCode(slotID: slot.id), generation: generation))
+                    } catch .wrongRecoveryCode {
+                        codeError = codeError ?? .wrongRecoveryCode
+                    }
                 }
+            } catch .recoveryCodeMistyped {
+                codeError = .recoveryCodeMistyped
             }
+            if found.isEmpty, let codeError { secretError = secretError ?? codeError }
         }
 
+        if !found.isEmpty { return found.result(skipped: skipped) }
         if let secretError { throw secretError }
         if keyringMismatch { throw .keyringKeyMismatch(vaultID: header.vaultID) }
         if header.slots.isEmpty { throw .noKeySource(reasons: ["the key header has no key slots"]) }
         throw .noKeySource(reasons: skipped.map(\.description))
     }
 
+    /// The slots of `kind` for every key the header knows, current first.
+    private func slots(ofKind kind: KeySlot.Kind) -> [(KeyGeneration, KeySlot)] {
+        header.slots(ofKind: kind).map { (.current, $0) }
+            + (header.rotation?.slots(ofKind: kind) ?? []).map { (.pending, $0) }
+    }
+
     private enum KeyringOutcome {
-        case success(MasterKey)
+        case success([(KeyGeneration, MasterKey)])
         case failure(KeyringFailure)
         case mismatch
     }
 
-    private func tryKeyring(slot: KeySlot, keyring: SecretServiceKeyring) -> KeyringOutcome {
+    private func tryKeyring(keyring: SecretServiceKeyring) -> KeyringOutcome {
         let items: [SecretServiceKeyring.Item]
         do { items = try keyring.items(forVault: header.vaultID) } catch { return .failure(error) }
         if items.isEmpty { return .failure(.noItem(vaultID: header.vaultID)) }
         let readable = items.filter { !$0.isLocked }
         if readable.isEmpty { return .failure(.locked) }
-        // The item tagged with the header's current key id first; during a
-        // key rotation an item for the pending key may sit beside it.
-        let ordered = readable.sorted { ($0.keyID == header.keyID ? 0 : 1) < ($1.keyID == header.keyID ? 0 : 1) }
-        for item in ordered {
-            if let key = item.key, header.accepts(key) { return .success(key) }
+        var keys: [(KeyGeneration, MasterKey)] = []
+        // Every readable item is checked, whatever its key-id attribute says:
+        // the key check value is what decides.
+        for item in readable {
+            guard let key = item.key, let generation = header.generation(of: key),
+                  !keys.contains(where: { $0.0 == generation }) else { continue }
+            keys.append((generation, key))
         }
-        return .mismatch
+        return keys.isEmpty ? .mismatch : .success(keys.sorted { $0.0 == .current && $1.0 == .pending })
     }
 
-    private func verify(_ key: MasterKey) throws(KeyError) {
-        guard header.accepts(key) else { throw .keyCheckMismatch(path: headerPath) }
+    /// A slot that opened must hold the key its place in the header says.
+    private func verify(_ key: MasterKey, is generation: KeyGeneration) throws(KeyError) {
+        guard header.generation(of: key) == generation else { throw .keyCheckMismatch(path: headerPath) }
+    }
+}
+
+/// The keys an unlock has found so far, at most one per generation.
+private struct FoundKeys {
+    let wanted: [KeyGeneration]
+    private var keys: [UnlockedKey] = []
+
+    init(wanted: [KeyGeneration]) { self.wanted = wanted }
+
+    var isEmpty: Bool { keys.isEmpty }
+    var isComplete: Bool { wanted.allSatisfy(has) }
+    func has(_ generation: KeyGeneration) -> Bool { keys.contains { $0.generation == generation } }
+
+    mutating func add(_ key: UnlockedKey) {
+        guard !has(key.generation) else { return }
+        keys.append(key)
+    }
+
+    func result(skipped: [SkippedKeySource]) -> UnlockResult {
+        let ordered = keys.filter { $0.generation == .current } + keys.filter { $0.generation == .pending }
+        return UnlockResult(keys: ordered, skipped: skipped)
     }
 }

@@ -20,7 +20,8 @@ struct SimVaultCommand: ParsableCommand {
             """,
         version: SimVaultVersion.current,
         subcommands: [
-            Init.self, Info.self, Health.self, Key.self, Migrate.self, Search.self, Secret.self, Settings.self, SQL.self,
+            Init.self, Info.self, Health.self, Key.self, Rekey.self, Migrate.self, Search.self, Secret.self, Settings.self, SQL.self,
+            Backup.self, Restore.self, Import.self, Export.self, Encrypt.self,
         ]
     )
 
@@ -29,6 +30,7 @@ struct SimVaultCommand: ParsableCommand {
         // Whatever the caller's umask, nothing simvault creates is readable
         // by others (files are also created 0600 explicitly).
         umask(0o077)
+        ProcessHardening.apply()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -28,6 +28,24 @@ public enum ExternalTools {
         return try ProcessRunner.run(python, ["-c", code, path], timeout: 60)
     }
 
+    /// Runs a Python 3 script with arguments; throws unless it exits 0.
+    @discardableResult
+    public static func python(_ code: String, _ arguments: [String] = [], stdin: Data? = nil) throws -> ProcessResult {
+        guard let python = ProcessRunner.which("python3") else { throw TestSupportError("python3 not installed") }
+        let result = try ProcessRunner.run(python, ["-c", code] + arguments, stdin: stdin, timeout: 300)
+        guard result.status == 0 else { throw TestSupportError("python script failed: \(result)") }
+        return result
+    }
+
+    /// Every regular file under `directory`, recursively.
+    public static func filesUnder(_ directory: String) -> [String] {
+        guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [] }
+        return enumerator.compactMap { $0 as? String }.map { (directory as NSString).appendingPathComponent($0) }.filter {
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: $0, isDirectory: &isDirectory) && !isDirectory.boolValue
+        }
+    }
+
     /// Whether `needle` occurs in the bytes of `path`.
     public static func fileContains(_ path: String, _ needle: String) -> Bool {
         guard let data = FileManager.default.contents(atPath: path) else { return false }

@@ -20,14 +20,23 @@ public enum ProjectPaths {
     /// bundle (same configuration and sanitizer), or `$SIMVAULT_BIN`.
     public static let simvaultBinary: String = {
         if let explicit = ProcessInfo.processInfo.environment["SIMVAULT_BIN"] { return explicit }
+        return builtProduct("simvault")
+    }()
+
+    /// The test-only `vault-torture` program (Tests/Torture).
+    public static let tortureBinary = builtProduct("vault-torture")
+
+    /// A product built with the tests: next to the test bundle (same
+    /// configuration and sanitizer), else in .build/debug.
+    public static func builtProduct(_ name: String) -> String {
         let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var directory = testBinary.deletingLastPathComponent()
         // The bundle may be a directory (`*.xctest/...`) on some platforms.
         for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("simvault").path
+            let candidate = directory.appendingPathComponent(name).path
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
             directory.deleteLastPathComponent()
         }
-        return root + "/.build/debug/simvault"
-    }()
+        return root + "/.build/debug/" + name
+    }
 }

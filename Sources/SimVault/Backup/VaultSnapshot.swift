@@ -42,12 +42,7 @@ public struct VaultSnapshot: Sendable, Equatable, Codable {
     /// Where simvault keeps automatic snapshots of the vault at `location`:
     /// `<vault>.backups/<name>-schema<N>-<label>-<UTC time>.db` beside it.
     public static func automaticLocation(for location: VaultLocation, schemaVersion: Int, label: String, at date: Date = Date()) -> VaultLocation {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmssSSS'Z'"
-        let name = ((location.path as NSString).lastPathComponent as NSString).deletingPathExtension
-        return VaultLocation(path: "\(location.path).backups/\(name)-schema\(schemaVersion)-\(label)-\(formatter.string(from: date)).db")
+        UTCFormat.backupsDirectoryLocation(for: location, "schema\(schemaVersion)-\(label)", at: date)
     }
 }
 
@@ -60,8 +55,8 @@ extension Vault {
     ///   when copying fails; ``VaultError/corrupt(detail:)`` when the copy
     ///   fails verification (the vault itself may be damaged: run
     ///   `simvault health`).
-    public func snapshot(to destination: VaultLocation) throws -> VaultSnapshot {
-        try writeWithoutTransaction { db in try VaultSnapshot.take(of: self, writer: db, to: destination) }
+    public func snapshot(to destination: VaultLocation, progress: ProgressHandler? = nil) throws -> VaultSnapshot {
+        try writeWithoutTransaction { db in try VaultSnapshot.take(of: self, writer: db, to: destination, progress: progress) }
     }
 }
 
@@ -69,33 +64,73 @@ extension VaultSnapshot {
     /// Takes the snapshot with `writer`, the vault's writer connection, held
     /// by the caller (so a caller can snapshot and then migrate without
     /// letting another write in between from this process).
-    static func take(of vault: Vault, writer: Connection, to destination: VaultLocation) throws -> VaultSnapshot {
+    static func take(of vault: Vault, writer: Connection, to destination: VaultLocation, progress: ProgressHandler? = nil) throws -> VaultSnapshot {
         for file in destination.allFiles where FileManager.default.fileExists(atPath: file) {
             throw VaultError.alreadyExists(path: file)
         }
         do { try PrivateFile.createDirectory(destination.directory) } catch {
             throw VaultError.io(detail: "cannot create the backup directory: \(error.description)")
         }
+        removeAbandonedStaging(in: destination.directory)
+        // Built and verified under a hidden name, then published: a crash
+        // at any moment never leaves a partial file under a backup's name.
+        let staging = stagingLocation(for: destination)
         let source = vault.location
         do {
             // Keep the WAL short; PASSIVE never waits for readers.
             try writer.execute("PRAGMA wal_checkpoint(PASSIVE)")
             let version = try writer.inTransaction(.immediate) { () throws -> Int in
                 let version: Int = try writer.scalar("PRAGMA user_version") ?? 0
-                try copy(source.headerPath, to: destination.headerPath)
-                try copy(source.path, to: destination.path)
-                if (VaultLocation.size(of: source.walPath) ?? 0) > 0 { try copy(source.walPath, to: destination.walPath) }
+                var pairs = [(source.headerPath, staging.headerPath), (source.path, staging.path)]
+                if (VaultLocation.size(of: source.walPath) ?? 0) > 0 { pairs.append((source.walPath, staging.walPath)) }
+                try copyFiles(pairs, progress: progress)
                 return version
             }
-            try foldWAL(of: destination, vault: vault)
-            try verify(destination, vault: vault, schemaVersion: version)
-            try removeEmptyWAL(of: destination)
+            try foldWAL(of: staging, vault: vault)
+            try verify(staging, vault: vault, schemaVersion: version)
+            try removeEmptyWAL(of: staging)
+            try publish(staging, as: destination)
             return VaultSnapshot(
                 path: destination.path, headerPath: destination.headerPath, vaultID: vault.vaultID, schemaVersion: version,
                 databaseBytes: VaultLocation.size(of: destination.path) ?? 0, createdAt: Clock.nowMilliseconds())
         } catch {
-            for file in destination.allFiles { unlink(file) }
+            for file in staging.allFiles { unlink(file) }
             throw error
+        }
+    }
+
+    /// `.<name>.partial-<pid>-<random>` beside the destination.
+    private static func stagingLocation(for destination: VaultLocation) -> VaultLocation {
+        let name = (destination.path as NSString).lastPathComponent
+        return VaultLocation(path: "\(destination.directory)/.\(name).partial-\(getpid())-\(UUID().uuidString.prefix(8))")
+    }
+
+    /// Removes staging files left by snapshot processes that died (their pid
+    /// no longer exists); files of live processes are left alone.
+    private static func removeAbandonedStaging(in directory: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for name in names where name.hasPrefix(".") && name.contains(".partial-") {
+            let tail = name.components(separatedBy: ".partial-").last ?? ""
+            guard let pid = Int32(tail.split(separator: "-").first ?? ""), pid > 0 else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(directory + "/" + name) }
+        }
+    }
+
+    /// Gives the verified copy its final names: the header first, so a
+    /// database under a backup's name always has its header. link(2) fails
+    /// rather than replace a file that appeared meanwhile.
+    private static func publish(_ staging: VaultLocation, as destination: VaultLocation) throws {
+        for (from, to) in [(staging.headerPath, destination.headerPath), (staging.path, destination.path)] {
+            guard link(from, to) == 0 else {
+                let code = errno
+                if to == destination.path { unlink(destination.headerPath) }
+                if code == EEXIST { throw VaultError.alreadyExists(path: to) }
+                throw VaultError.io(detail: "cannot name the backup \(to): \(String(cString: strerror(code)))")
+            }
+        }
+        for file in staging.allFiles { unlink(file) }
+        do { try PrivateFile.syncDirectory(destination.directory) } catch {
+            throw VaultError.io(detail: error.description)
         }
     }
 
@@ -125,28 +160,14 @@ extension VaultSnapshot {
         let failure = { (detail: String) in
             VaultError.corrupt(detail: "the backup copy \(destination.path) failed verification (\(detail)); it was deleted. The vault itself may be damaged: run `simvault health`")
         }
-        let connection: Connection
+        let check: VaultFileCheck
         do {
-            connection = try Vault.openConnection(
-                location: destination, key: vault.masterKey,
-                options: vault.configuration.connectionOptions(readOnly: true, pageSize: vault.header.cipher.pageSize))
+            check = try VaultFileCheck.run(destination, key: vault.masterKey, pageSize: vault.header.cipher.pageSize, configuration: vault.configuration)
         } catch {
-            throw failure("it does not open: \(error)")
+            throw failure(error.detail)
         }
-        defer { connection.close() }
-        let problems: [String]
-        let vaultID: String?
-        let version: Int
-        do {
-            problems = try connection.fetchAll("PRAGMA integrity_check").compactMap { try? $0.get(0, as: String.self) }
-            vaultID = try VaultMeta.read(VaultMeta.vaultID, in: connection)
-            version = try connection.scalar("PRAGMA user_version") ?? -1
-        } catch {
-            throw failure("reading it failed: \(error)")
-        }
-        guard problems == ["ok"] else { throw failure("integrity_check: \(problems.prefix(3).joined(separator: "; "))") }
-        guard vaultID == vault.vaultID else { throw failure("it holds vault \(vaultID ?? "none")") }
-        guard version == schemaVersion else { throw failure("schema version \(version), expected \(schemaVersion)") }
+        guard check.vaultID == vault.vaultID else { throw failure("it holds vault \(check.vaultID ?? "none")") }
+        guard check.schemaVersion == schemaVersion else { throw failure("schema version \(check.schemaVersion), expected \(schemaVersion)") }
         do {
             let header = try KeyHeaderFile(path: destination.headerPath).load()
             guard header.vaultID == vault.vaultID, header.accepts(vault.masterKey) else { throw failure("its key header does not match the key") }
@@ -155,8 +176,20 @@ extension VaultSnapshot {
         }
     }
 
+    /// Copies files into new 0600 files, fsyncing each, reporting bytes.
+    static func copyFiles(_ pairs: [(source: String, target: String)], progress: ProgressHandler?) throws {
+        let total = pairs.reduce(Int64(0)) { $0 + (VaultLocation.size(of: $1.source) ?? 0) }
+        var done: Int64 = 0
+        for pair in pairs {
+            try copy(pair.source, to: pair.target) { count in
+                done += Int64(count)
+                progress?(TransferProgress(phase: "copying", completed: done, total: total, unit: .bytes))
+            }
+        }
+    }
+
     /// Copies a file into a new 0600 file and fsyncs it.
-    private static func copy(_ source: String, to target: String) throws {
+    private static func copy(_ source: String, to target: String, copied: (Int) -> Void) throws {
         do {
             let fd = try PrivateFile.createExclusive(target)
             let output = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
@@ -166,6 +199,7 @@ extension VaultSnapshot {
             defer { try? input.close() }
             while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
                 try output.write(contentsOf: chunk)
+                copied(chunk.count)
             }
             try output.synchronize()
         } catch let error as PrivateFile.Failure {

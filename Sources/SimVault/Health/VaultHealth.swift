@@ -3,8 +3,14 @@ import VaultKeys
 import VaultSchema
 
 /// `simvault health`: every check of DESIGN.md §4, each reported with name,
-/// status and detail. It never modifies the vault (all database checks use
-/// read-only connections) and never throws: a failure is a failed check.
+/// status and detail. It never throws: a failure is a failed check.
+///
+/// It never modifies the data (all database checks use read-only
+/// connections). The one repair it makes is the "key rotation" check:
+/// a key change interrupted by a crash is finished or rolled back (key
+/// header, keyring, one access-log row), leftover header copies are
+/// scrubbed and orphaned keyring items removed, unless another process is
+/// changing the keys right now.
 ///
 /// Checks that read pages run on fresh connections, so a page that fails its
 /// HMAC in one check cannot leave a connection in an error state that makes
@@ -17,6 +23,21 @@ public enum VaultHealth {
         run.perform(unlock)
         return HealthReport(path: location.path, vaultID: run.header?.vaultID, checks: run.checks)
     }
+
+    /// A backup older than this (7 days), or a vault this old with none, is
+    /// a warning.
+    public static let backupMaximumAge: Int64 = 7 * 24 * 3600 * 1000
+
+    /// "3 min", "5 h", "12 days".
+    static func describeAge(_ milliseconds: Int64) -> String {
+        let seconds = max(milliseconds, 0) / 1000
+        switch seconds {
+        case ..<60: return "\(seconds) s"
+        case ..<3600: return "\(seconds / 60) min"
+        case ..<(48 * 3600): return "\(seconds / 3600) h"
+        default: return "\(seconds / 86400) days"
+        }
+    }
 }
 
 /// The state of one health run, check by check.
@@ -25,6 +46,9 @@ private struct HealthRun {
     let configuration: VaultConfiguration
     var checks: [HealthCheck] = []
     var header: KeyHeader?
+    /// The last backup's database file, when one is recorded (its files are
+    /// included in the permissions check).
+    var lastBackupPath: String?
 
     init(location: VaultLocation, configuration: VaultConfiguration) {
         self.location = location
@@ -33,20 +57,23 @@ private struct HealthRun {
 
     mutating func perform(_ unlock: UnlockRequest) {
         checkEngine()
-        guard checkFilesPresent(), let header = checkHeader() else { return skipRest(after: "header") }
+        guard checkFilesPresent(), let loaded = checkHeader() else { return skipRest(after: "header") }
+        let request = unlock.cachingSecrets()
+        let header = checkKeyRotation(request, header: loaded)
         self.header = header
-        guard let key = checkKeySource(unlock, header: header) else { return skipRest(after: "key check") }
-        guard checkDecrypts(key, header: header) else { return skipRest(after: "decrypt") }
+        guard let unlocked = checkKeySource(request, header: header) else { return skipRest(after: "key check") }
+        guard let key = checkDecrypts(unlocked, header: header) else { return skipRest(after: "decrypt") }
         checkIntegrity(key, header: header)
         checkForeignKeys(key, header: header)
         checkSchema(key, header: header)
+        checkBackup(key, header: header)
         checkPermissions()
         checkSize(key, header: header)
     }
 
     private static let allNames = [
-        "engine", "files", "header", "key source", "key check", "decrypt", "vault id",
-        "integrity", "foreign keys", "schema", "permissions", "size",
+        "engine", "files", "header", "key rotation", "key source", "key check", "decrypt", "vault id",
+        "integrity", "foreign keys", "schema", "backup", "permissions", "size",
     ]
 
     private mutating func add(_ name: String, _ status: HealthCheck.Status, _ detail: String) {
@@ -88,7 +115,8 @@ private struct HealthRun {
         do {
             let header = try KeyHeaderFile(path: location.headerPath).load()
             let slots = header.slots.map { "\($0.kind.rawValue) (\($0.id))" }.joined(separator: ", ")
-            add("header", .ok, "\(location.headerPath): format \(header.version), vault \(header.vaultID), slots: \(slots.isEmpty ? "none" : slots)")
+            let pending = header.rotation.map { "; key rotation to \($0.keyID) pending" } ?? ""
+            add("header", .ok, "\(location.headerPath): format \(header.version), vault \(header.vaultID), slots: \(slots.isEmpty ? "none" : slots)\(pending)")
             return header
         } catch {
             add("header", .failed, error.description)
@@ -96,7 +124,45 @@ private struct HealthRun {
         }
     }
 
-    private mutating func checkKeySource(_ unlock: UnlockRequest, header: KeyHeader) -> MasterKey? {
+    /// Repairs what an interrupted key change left, and returns the header
+    /// to check from here on.
+    private mutating func checkKeyRotation(_ unlock: UnlockRequest, header: KeyHeader) -> KeyHeader {
+        let manager = VaultKeyManager(location: location, keyring: unlock.keyring, configuration: configuration)
+        do {
+            let report = try manager.repairInterruptedKeyChange(unlock: unlock)
+            var notes: [String] = []
+            if let rotation = report.rotation {
+                notes.append(rotation.summary)
+                notes += rotation.warnings
+            }
+            if report.removedKeyringItems > 0 {
+                notes.append("removed \(report.removedKeyringItems) keyring item(s) of keys this vault no longer uses (left by an interrupted key change)")
+            }
+            if report.scrubbedFiles > 0 {
+                notes.append("overwrote and removed \(report.scrubbedFiles) superseded key header cop(ies) left by an interrupted key change")
+            }
+            if notes.isEmpty {
+                add("key rotation", .ok, "no key rotation pending")
+            } else {
+                add("key rotation", .warning, notes.joined(separator: "; "))
+            }
+            return (try? KeyHeaderFile(path: location.headerPath).load()) ?? header
+        } catch VaultError.busy {
+            add("key rotation", .warning, "another simvault process is changing this vault's keys right now; run health again when it is done")
+        } catch {
+            if let rotation = header.rotation {
+                let started = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(rotation.startedAt) / 1000))
+                add("key rotation", .failed, "an interrupted key rotation (started \(started)) is pending and could not be finished or rolled back: \(describe(error))")
+            } else {
+                // Nothing is pending; only the search for leftovers failed
+                // (a read-only directory, say).
+                add("key rotation", .ok, "no key rotation pending (leftovers not checked: \(describe(error)))")
+            }
+        }
+        return header
+    }
+
+    private mutating func checkKeySource(_ unlock: UnlockRequest, header: KeyHeader) -> UnlockResult? {
         do {
             let result = try KeyUnlocker(header: header, headerPath: location.headerPath).unlock(unlock)
             if result.usedFallback {
@@ -106,7 +172,7 @@ private struct HealthRun {
                 add("key source", .ok, result.source.description)
             }
             add("key check", .ok, "the key matches the header's key check value")
-            return result.masterKey
+            return result
         } catch .keyCheckMismatch {
             add("key source", .ok, "a slot opened")
             add("key check", .failed, KeyError.keyCheckMismatch(path: location.headerPath).description)
@@ -123,9 +189,13 @@ private struct HealthRun {
             options: configuration.connectionOptions(readOnly: true, pageSize: header.cipher.pageSize))
     }
 
-    private mutating func checkDecrypts(_ key: MasterKey, header: KeyHeader) -> Bool {
+    /// Opens the database with the unlocked key (during a rotation: with
+    /// whichever of the two keys it accepts) and returns that key.
+    private mutating func checkDecrypts(_ unlocked: UnlockResult, header: KeyHeader) -> MasterKey? {
         do {
-            let connection = try openReader(key, header: header)
+            let (connection, chosen) = try Vault.openConnection(
+                location: location, firstAcceptedOf: unlocked.keys, header: header,
+                options: configuration.connectionOptions(readOnly: true, pageSize: header.cipher.pageSize))
             defer { connection.close() }
             add("decrypt", .ok, "the database decrypts with the master key")
             do {
@@ -138,10 +208,10 @@ private struct HealthRun {
             } catch {
                 add("vault id", .failed, "cannot read the vault id: \(describe(error))")
             }
-            return true
+            return chosen.masterKey
         } catch {
             add("decrypt", .failed, describe(error))
-            return false
+            return nil
         }
     }
 
@@ -150,9 +220,16 @@ private struct HealthRun {
             let connection = try openReader(key, header: header)
             defer { connection.close() }
             let pages: Int = try connection.scalar("PRAGMA page_count") ?? 0
+            let free: Int = try connection.scalar("PRAGMA freelist_count") ?? 0
             let messages = try connection.fetchAll("PRAGMA integrity_check").compactMap { try? $0.get(0, as: String.self) }
             if messages == ["ok"] {
-                add("integrity", .ok, "integrity_check ok: all \(pages) pages read and authenticated")
+                // integrity_check walks the free list's trunk pages but never
+                // reads the leaf pages' contents; they hold no data, and SQLite
+                // overwrites them without reading them when it reuses them.
+                let scope = free == 0
+                    ? "all \(pages) pages read and authenticated"
+                    : "all \(pages - free) pages in use read and authenticated (\(free) free pages hold no data and are not read)"
+                add("integrity", .ok, "integrity_check ok: \(scope)")
             } else {
                 let shown = messages.prefix(5).joined(separator: "; ")
                 add("integrity", .failed, "integrity_check found \(messages.count) problem(s): \(shown). Restore from a backup.")
@@ -200,8 +277,36 @@ private struct HealthRun {
         }
     }
 
+    /// The age of the last verified backup: a warning once it is older than
+    /// ``VaultHealth/backupMaximumAge`` (or when a vault that old was never
+    /// backed up).
+    private mutating func checkBackup(_ key: MasterKey, header: KeyHeader) {
+        do {
+            let connection = try openReader(key, header: header)
+            defer { connection.close() }
+            let now = Clock.nowMilliseconds()
+            let limit = VaultHealth.backupMaximumAge
+            guard let last = try Vault.lastBackup(in: connection) else {
+                let created = try VaultMeta.read(VaultMeta.createdAt, in: connection).flatMap(Int64.init) ?? header.createdAt
+                let age = now - created
+                let text = "no backup taken yet (the vault is \(VaultHealth.describeAge(age)) old); take one with `simvault backup DEST` or schedule `simvault backup --auto DIR`"
+                add("backup", age > limit ? .warning : .ok, text)
+                return
+            }
+            lastBackupPath = last.path
+            let age = now - last.at
+            let exists = FileManager.default.fileExists(atPath: last.path)
+            var text = "last backup \(VaultHealth.describeAge(age)) ago: \(last.path)\(exists ? "" : " (no longer there)")"
+            if age > limit { text += "; take a new one with `simvault backup DEST`" }
+            add("backup", age > limit || !exists ? .warning : .ok, text)
+        } catch {
+            add("backup", .warning, "cannot read the last backup time: \(describe(error))")
+        }
+    }
+
     private mutating func checkPermissions() {
-        let present = location.allFiles.filter { FileManager.default.fileExists(atPath: $0) }
+        let backupFiles = lastBackupPath.map { [$0, $0 + ".keys"] } ?? []
+        let present = (location.allFiles + backupFiles).filter { FileManager.default.fileExists(atPath: $0) }
         let exposed = present.filter(PrivateFile.isAccessibleByOthers)
         if exposed.isEmpty {
             let names = present.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")

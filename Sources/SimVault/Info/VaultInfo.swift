@@ -77,6 +77,8 @@ public struct VaultInfo: Sendable, Codable {
             keySource = vault.unlockResult.source.description
         } catch VaultError.noKeySource(let reasons) {
             unavailable = reasons.joined(separator: "; ")
+        } catch VaultError.notAVault {
+            unavailable = "not a simvault vault: the key opens it, and it holds an app's own tables (made by `simvault encrypt`)"
         } catch let error as VaultError {
             keyError = error
             unavailable = error.errorDescription

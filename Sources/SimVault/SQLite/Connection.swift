@@ -40,6 +40,17 @@ public final class Connection {
         /// Switch the file to WAL (writers). Off for in-memory databases,
         /// which only support the "memory" journal.
         public var usesWAL = true
+        /// `PRAGMA locking_mode = EXCLUSIVE`, set before the first read: the
+        /// connection takes an exclusive lock on the database file as it
+        /// opens (in WAL mode without shared memory), so the open fails
+        /// with SQLITE_BUSY while any other connection has the file open,
+        /// and no other connection can open it until this one closes.
+        public var locksExclusively = false
+
+        /// Read the path as a `file:` URI (`SQLITE_OPEN_URI`), so parameters
+        /// such as `mode=ro&immutable=1` apply; also to ATTACHed files.
+        public var usesURIFilename = false
+
         /// Ignore the key and read or write an **unencrypted** file: the
         /// plaintext baseline of `simvault-bench`, which runs the same
         /// library code with and without encryption. `package`: no app can
@@ -64,6 +75,7 @@ public final class Connection {
     ///   first page), or ``VaultError/engineNotSQLCipher(detail:)``.
     public init(path: String, key: MasterKey?, options: Options = Options()) throws {
         var flags = SQLITE_OPEN_NOMUTEX
+        if options.usesURIFilename { flags |= SQLITE_OPEN_URI }
         if options.isReadOnly {
             flags |= SQLITE_OPEN_READONLY
         } else {
@@ -92,6 +104,11 @@ public final class Connection {
                 try applyKey(key)
                 try execute("PRAGMA cipher_page_size = \(options.pageSize)")
             }
+            // > If EXCLUSIVE locking mode is set prior to the first WAL-mode
+            // > database access, then SQLite never attempts to call any of
+            // > the shared-memory methods and hence no shared-memory
+            // > wal-index is ever created. (sqlite.org/wal.html)
+            if options.locksExclusively { try execute("PRAGMA locking_mode = EXCLUSIVE") }
             try validateFormat()
             try applyPragmas(options)
         } catch {

@@ -8,6 +8,9 @@ final class SerializedConnection: @unchecked Sendable {
     private let lock = NSRecursiveLock()
     private var connection: Connection?
     private var depth = 0
+    /// Bookkeeping that must not change the file on its own (see
+    /// ``deferToNextTransaction(_:)``); runs first in the next transaction.
+    private var deferredWork: (@Sendable (Connection) throws -> Void)?
 
     init(_ connection: Connection) { self.connection = connection }
 
@@ -22,6 +25,29 @@ final class SerializedConnection: @unchecked Sendable {
         depth += 1
         defer { depth -= 1 }
         return try body(connection)
+    }
+
+    /// Runs `body` in an immediate transaction, preceded by the deferred
+    /// work, which commits or rolls back with it. The deferred work is best
+    /// effort: its failure never fails `body`'s transaction.
+    func transaction<T>(_ body: (Connection) throws -> T) throws -> T {
+        try sync { db in
+            let work = deferredWork
+            let result = try db.inTransaction(.immediate) { () throws -> T in
+                if let work { try? work(db) }
+                return try body(db)
+            }
+            deferredWork = nil
+            return result
+        }
+    }
+
+    /// Keeps `work` for the next ``transaction(_:)``, replacing earlier
+    /// deferred work: a session that only reads never writes to the file.
+    func deferToNextTransaction(_ work: @escaping @Sendable (Connection) throws -> Void) {
+        lock.lock()
+        defer { lock.unlock() }
+        deferredWork = work
     }
 
     /// Closes the connection; later calls throw `.closed`.

@@ -55,43 +55,11 @@ extension Vault {
         for file in location.allFiles where FileManager.default.fileExists(atPath: file) {
             throw VaultError.alreadyExists(path: file)
         }
-        let masterKey = MasterKey.generate()
-        let vaultID = UUID().uuidString.lowercased()
-        var header = KeyHeader(vaultID: vaultID, masterKey: masterKey)
-        var cleanup = CreationCleanup(keyring: options.keyring, vaultID: vaultID)
+        let slots = try NewKeySlots.make(for: location, options: options)
+        let masterKey = slots.masterKey, header = slots.header
+        var cleanup = CreationCleanup(slots: slots)
 
         do {
-            var keyringFailure: KeyringFailure?
-            if options.usesKeyring {
-                do {
-                    try options.keyring.store(masterKey, vaultID: vaultID, keyID: header.keyID, label: "simvault vault \(vaultID) (\(location.path))")
-                    cleanup.storedKeyringItem = true
-                    header.slots.append(KeySlot(id: header.nextSlotID, material: .keyring(KeyringSlot(keyID: header.keyID))))
-                } catch {
-                    keyringFailure = error
-                }
-            }
-            if let password = options.password {
-                let slotID = header.nextSlotID
-                do {
-                    let slot = try PasswordSlot.wrap(masterKey, password: password, vaultID: vaultID, slotID: slotID, kdf: options.passwordKDF)
-                    header.slots.append(KeySlot(id: slotID, material: .password(slot)))
-                } catch {
-                    throw VaultError(error)
-                }
-            }
-            guard !header.slots.isEmpty else {
-                var reasons = [keyringFailure?.description ?? "the keyring was not used (--no-keyring)"]
-                reasons.append("no password given")
-                throw VaultError.noKeySource(reasons: reasons)
-            }
-            var recoveryText: SecretBytes?
-            if options.createsRecoveryCode {
-                let code = RecoveryCode.generate()
-                header.slots.append(KeySlot(id: header.nextSlotID, material: .recovery(RecoverySlot.seal(masterKey, for: code))))
-                recoveryText = code.formatted()
-            }
-
             try createDirectory(location.directory)
             let staging = location.directory + "/.\((location.path as NSString).lastPathComponent).creating-\(UUID().uuidString.prefix(8))"
             cleanup.stagingPath = staging
@@ -111,7 +79,7 @@ extension Vault {
                 unlockResult: UnlockResult(masterKey: masterKey, source: .explicitKey, skipped: []),
                 configuration: options.configuration)
             cleanup.finished = true
-            return VaultCreation(vault: vault, recoveryCode: recoveryText, keyringFailure: keyringFailure)
+            return VaultCreation(vault: vault, recoveryCode: slots.recoveryCode, keyringFailure: slots.keyringFailure)
         } catch {
             cleanup.undo(location: location)
             throw error
@@ -157,14 +125,14 @@ extension Vault {
         }
     }
 
-    private static func createDirectory(_ directory: String) throws {
+    static func createDirectory(_ directory: String) throws {
         do { try PrivateFile.createDirectory(directory) } catch {
             throw VaultError.io(detail: "cannot create directory: \(error.description)")
         }
     }
 
     /// link+unlink instead of rename: fails if the target appeared meanwhile.
-    private static func moveIntoPlace(_ staging: String, _ final: String) throws {
+    static func moveIntoPlace(_ staging: String, _ final: String) throws {
         for suffix in ["-wal", "-shm"] { unlink(staging + suffix) }
         guard link(staging, final) == 0 else {
             let code = errno
@@ -180,9 +148,7 @@ extension Vault {
 
 /// What `create` has made so far, so a failure can remove exactly that.
 private struct CreationCleanup {
-    let keyring: SecretServiceKeyring
-    let vaultID: String
-    var storedKeyringItem = false
+    let slots: NewKeySlots
     var stagingPath: String?
     var wroteHeader: String?
     var finished = false
@@ -193,6 +159,73 @@ private struct CreationCleanup {
             for suffix in ["", "-wal", "-shm", "-journal"] { unlink(stagingPath + suffix) }
         }
         if let wroteHeader { unlink(wroteHeader) }
-        if storedKeyringItem { _ = try? keyring.remove(vaultID: vaultID) }
+        slots.removeKeyringItem()
+    }
+}
+
+/// The master key and key header of a new encrypted file, with its slots
+/// made as `init` makes them: a keyring item (unless not wanted or the
+/// Secret Service is unavailable), a password slot when a password is
+/// given, a recovery slot. Used by ``Vault/create(at:options:)`` and by
+/// `encrypt`.
+struct NewKeySlots {
+    let masterKey: MasterKey
+    let header: KeyHeader
+    let recoveryCode: SecretBytes?
+    let keyringFailure: KeyringFailure?
+    private let keyring: SecretServiceKeyring
+    private let storedKeyringItem: Bool
+
+    /// - Throws: ``VaultError/noKeySource(reasons:)`` when neither a keyring
+    ///   slot nor a password slot could be made (then no keyring item is
+    ///   left behind); errors of the password KDF.
+    static func make(for location: VaultLocation, options: VaultCreationOptions) throws -> NewKeySlots {
+        let masterKey = MasterKey.generate()
+        let vaultID = UUID().uuidString.lowercased()
+        var header = KeyHeader(vaultID: vaultID, masterKey: masterKey)
+        var keyringFailure: KeyringFailure?
+        var stored = false
+        if options.usesKeyring {
+            do {
+                try options.keyring.store(masterKey, vaultID: vaultID, keyID: header.keyID, label: location.keyringItemLabel(vaultID: vaultID))
+                stored = true
+                header.slots.append(KeySlot(id: header.nextSlotID, material: .keyring(KeyringSlot(keyID: header.keyID))))
+            } catch {
+                keyringFailure = error
+            }
+        }
+        do {
+            if let password = options.password {
+                let slotID = header.nextSlotID
+                do {
+                    let slot = try PasswordSlot.wrap(masterKey, password: password, vaultID: vaultID, slotID: slotID, kdf: options.passwordKDF)
+                    header.slots.append(KeySlot(id: slotID, material: .password(slot)))
+                } catch {
+                    throw VaultError(error)
+                }
+            }
+            guard !header.slots.isEmpty else {
+                var reasons = [keyringFailure?.description ?? "the keyring was not used (--no-keyring)"]
+                reasons.append("no password given")
+                throw VaultError.noKeySource(reasons: reasons)
+            }
+        } catch {
+            if stored { _ = try? options.keyring.remove(vaultID: vaultID) }
+            throw error
+        }
+        var recoveryText: SecretBytes?
+        if options.createsRecoveryCode {
+            let code = RecoveryCode.generate()
+            header.slots.append(KeySlot(id: header.nextSlotID, material: .recovery(RecoverySlot.seal(masterKey, for: code))))
+            recoveryText = code.formatted()
+        }
+        return NewKeySlots(
+            masterKey: masterKey, header: header, recoveryCode: recoveryText, keyringFailure: keyringFailure,
+            keyring: options.keyring, storedKeyringItem: stored)
+    }
+
+    /// Removes the keyring item this made (when undoing a failed creation).
+    func removeKeyringItem() {
+        if storedKeyringItem { _ = try? keyring.remove(vaultID: header.vaultID) }
     }
 }

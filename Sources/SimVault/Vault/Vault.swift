@@ -29,7 +29,7 @@ public final class Vault: Sendable {
     public let configuration: VaultConfiguration
 
     let masterKey: MasterKey
-    private let writer: SerializedConnection
+    let writer: SerializedConnection
     private let readers: ReaderPool
 
     /// Database path.
@@ -46,19 +46,40 @@ public final class Vault: Sendable {
     /// value before the database is touched, so every failure is named
     /// precisely.
     ///
+    /// After an interrupted `rekey` the header records two keys and the
+    /// database uses one of them; both are looked up and the one the
+    /// database accepts is used (`simvault health` then finishes or rolls
+    /// back the rotation). If a `rekey` in another process replaced the
+    /// header and re-encrypted the database while this call waited, the
+    /// header is read again and the unlock repeated once.
+    ///
     /// - Throws: ``VaultError`` — `.notFound`, `.headerMissing`, `.wrongKey`,
     ///   `.noKeySource`, `.corrupt`, `.busy`, `.schemaNewer`, `.headerNewer`.
     public static func open(
         at location: VaultLocation, unlock: UnlockRequest, configuration: VaultConfiguration = VaultConfiguration()
     ) throws -> Vault {
-        let header = try loadHeader(location)
-        let unlocked: UnlockResult
-        do {
-            unlocked = try KeyUnlocker(header: header, headerPath: location.headerPath).unlock(unlock)
-        } catch {
-            throw VaultError(error)
+        let request = unlock.cachingSecrets()
+        var header = try loadHeader(location)
+        var isRetry = false
+        while true {
+            let unlocked: UnlockResult
+            do {
+                unlocked = try KeyUnlocker(header: header, headerPath: location.headerPath).unlock(request)
+            } catch {
+                throw VaultError(error)
+            }
+            do {
+                let vault = try Vault(location: location, header: header, unlockResult: unlocked, configuration: configuration)
+                vault.noteSlotUse()
+                return vault
+            } catch let error as VaultError {
+                guard case .corrupt = error, !isRetry else { throw error }
+                let fresh = try loadHeader(location)
+                guard fresh != header else { throw error }
+                header = fresh
+                isRetry = true
+            }
         }
-        return try Vault(location: location, header: header, unlockResult: unlocked, configuration: configuration)
     }
 
     /// Reads the header of the vault at `location`, checking that the
@@ -66,9 +87,11 @@ public final class Vault: Sendable {
     static func loadHeader(_ location: VaultLocation) throws -> KeyHeader {
         guard location.databaseExists else {
             let headerExists = FileManager.default.fileExists(atPath: location.headerPath)
-            throw VaultError.notFound(
-                path: location.path,
-                detail: headerExists ? "a key header exists at \(location.headerPath) but the database does not; if an init was interrupted, remove the header and run init again" : nil)
+            var detail = headerExists ? "a key header exists at \(location.headerPath) but the database does not; if an init was interrupted, remove the header and run init again" : nil
+            if FileManager.default.fileExists(atPath: RestoreJournal.path(for: location)) {
+                detail = "a restore was interrupted: \(RestoreJournal.path(for: location)) says where the files are and how to put them back"
+            }
+            throw VaultError.notFound(path: location.path, detail: detail)
         }
         do {
             return try KeyHeaderFile(path: location.headerPath).load()
@@ -80,18 +103,18 @@ public final class Vault: Sendable {
     init(location: VaultLocation, header: KeyHeader, unlockResult: UnlockResult, configuration: VaultConfiguration) throws {
         self.location = location
         self.header = header
-        self.unlockResult = unlockResult
         self.configuration = configuration
-        masterKey = unlockResult.masterKey
 
-        let writerConnection = try Self.openConnection(
-            location: location, key: unlockResult.masterKey,
+        let (writerConnection, chosen) = try Self.openConnection(
+            location: location, firstAcceptedOf: unlockResult.keys, header: header,
             options: configuration.connectionOptions(readOnly: false, pageSize: header.cipher.pageSize))
+        self.unlockResult = unlockResult.selecting(chosen)
+        masterKey = chosen.masterKey
         try Self.verifyIdentity(of: writerConnection, header: header, location: location)
         try Self.verifySchemaHistory(of: writerConnection, location: location)
         writer = SerializedConnection(writerConnection)
 
-        let key = unlockResult.masterKey
+        let key = chosen.masterKey
         let readerOptions = configuration.connectionOptions(readOnly: true, pageSize: header.cipher.pageSize)
         readers = ReaderPool(maximumCount: configuration.maximumReaderCount) {
             try Self.openConnection(location: location, key: key, options: readerOptions)
@@ -112,9 +135,44 @@ public final class Vault: Sendable {
         }
     }
 
+    /// Opens one connection with the first of `keys` the database accepts.
+    /// There is more than one key only while a rotation is pending; a key
+    /// the database rejects then means "the other key". When every key is
+    /// rejected it is damage (reported by ``openConnection(location:key:options:)``),
+    /// unless a rotation is pending and only one of its two keys was found:
+    /// then the database simply uses the other one, and the error says which
+    /// key source is needed.
+    static func openConnection(
+        location: VaultLocation, firstAcceptedOf keys: [UnlockedKey], header: KeyHeader, options: Connection.Options
+    ) throws -> (Connection, UnlockedKey) {
+        if header.rotation != nil, keys.count == 1 {
+            do {
+                return (try Connection(path: location.path, key: keys[0].masterKey, options: options), keys[0])
+            } catch let error as SQLiteError where error.isNotADatabase {
+                let other = keys[0].generation == .current ? "new (pending)" : "old (current)"
+                throw VaultError.noKeySource(reasons: [
+                    "an interrupted key rotation is pending and the database uses its \(other) key, which \(keys[0].source) does not hold; give --password-file or --recovery-code-file (then run `simvault health` to finish the rotation)",
+                ])
+            } catch let error as SQLiteError {
+                throw VaultError.classify(error, path: location.path) ?? VaultError.io(detail: "cannot open \(location.path): \(error.message)")
+            }
+        }
+        for key in keys.dropLast() {
+            do {
+                return (try Connection(path: location.path, key: key.masterKey, options: options), key)
+            } catch let error as SQLiteError where error.isNotADatabase {
+                continue
+            } catch let error as SQLiteError {
+                throw VaultError.classify(error, path: location.path) ?? VaultError.io(detail: "cannot open \(location.path): \(error.message)")
+            }
+        }
+        let last = keys[keys.count - 1]
+        return (try openConnection(location: location, key: last.masterKey, options: options), last)
+    }
+
     /// The database must carry the header's vault id: a header copied from
     /// another vault is caught here, even if its key happened to decrypt.
-    private static func verifyIdentity(of connection: Connection, header: KeyHeader, location: VaultLocation) throws {
+    static func verifyIdentity(of connection: Connection, header: KeyHeader, location: VaultLocation) throws {
         let storedID: String?
         do {
             let hasMeta: Bool = try connection.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'vault_meta'") ?? false
@@ -123,7 +181,7 @@ public final class Vault: Sendable {
             throw VaultError.classify(error, path: location.path) ?? error
         }
         guard let storedID else {
-            throw VaultError.corrupt(detail: "\(location.path) has no vault id: it is not a simvault database")
+            throw VaultError.notAVault(path: location.path)
         }
         guard storedID == header.vaultID else {
             throw VaultError.corrupt(detail: "the key header belongs to vault \(header.vaultID) but the database is vault \(storedID)")
@@ -157,7 +215,7 @@ public final class Vault: Sendable {
     /// when it returns, rolled back when it throws.
     public func write<T>(_ body: (Connection) throws -> T) throws -> T {
         try mappingEngineErrors {
-            try writer.sync { db in try db.inTransaction(.immediate) { try body(db) } }
+            try writer.transaction(body)
         }
     }
 

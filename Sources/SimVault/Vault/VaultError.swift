@@ -45,6 +45,12 @@ public enum VaultError: Error, Sendable, Equatable {
     case migrationFailed(detail: String, version: Int, backupPath: String?)
     /// No record of `kind` with `id` (a conversation, a secret...) (exit 1).
     case recordNotFound(kind: String, id: String)
+    /// The file decrypts with the key but holds no simvault vault: an app's
+    /// own database encrypted by `simvault encrypt` (exit 12).
+    case notAVault(path: String)
+    /// A backup that `restore` was given fails verification (exit 12, as
+    /// damage); the vault was not changed.
+    case backupUnusable(path: String, detail: String)
     /// The vault was closed.
     case closed
 }
@@ -87,6 +93,10 @@ extension VaultError: LocalizedError {
             return "\(detail). The vault stays at schema version \(version): every earlier migration committed, the failed one was rolled back.\(backup)"
         case .recordNotFound(let kind, let id):
             return "no \(kind) \"\(id)\" in this vault."
+        case .notAVault(let path):
+            return "\(path) decrypts with its key but is not a simvault vault (it has no vault_meta): a database encrypted by `simvault encrypt` keeps its app's own tables; open it with the sqlcipher shell and the key, as the interop contract shows."
+        case .backupUnusable(let path, let detail):
+            return "the backup \(path) cannot be restored: \(detail). Nothing was changed; use another backup (`simvault --vault \(path) health` shows what is wrong with this one)."
         case .closed:
             return "the vault is closed."
         }

@@ -5,6 +5,10 @@ enum VaultMeta {
     static let vaultID = "vault_id"
     static let createdAt = "created_at"
     static let createdBy = "created_by"
+    /// Unix milliseconds of the last verified backup (`simvault backup`,
+    /// `restore`), and where it went.
+    static let lastBackupAt = "last_backup_at"
+    static let lastBackupPath = "last_backup_path"
 
     static func read(_ key: String, in db: Connection) throws -> String? {
         try db.scalar("SELECT value FROM vault_meta WHERE key = ?", [key])

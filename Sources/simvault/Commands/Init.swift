@@ -17,92 +17,27 @@ extension SimVaultCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Option(name: .long, help: ArgumentHelp("Read the password for a password slot from this file ('-' for stdin).", valueName: "file"))
-        var passwordFile: String?
-
-        @Flag(name: .long, help: "Also protect the vault with a password, prompted for (twice) on the terminal.")
-        var askPassword = false
-
-        @Flag(name: .long, help: "Do not store the key in the Secret Service; a password is then required.")
-        var noKeyring = false
-
-        @Option(name: .long, help: ArgumentHelp("Write the recovery code to this new file (0600) instead of printing it.", valueName: "file"))
-        var recoveryCodeFile: String?
-
-        @Option(name: .long, help: ArgumentHelp("Seconds to wait for the Secret Service before giving up.", valueName: "seconds"))
-        var keyringTimeout: Double = 5
-
-        func validate() throws {
-            if passwordFile != nil, askPassword {
-                throw ValidationError("Use either --password-file or --ask-password, not both.")
-            }
-            guard keyringTimeout > 0, keyringTimeout <= 600 else {
-                throw ValidationError("--keyring-timeout must be between 0 and 600 seconds.")
-            }
-        }
+        @OptionGroup var keys: NewKeyOptions
 
         func run() throws {
             let location = global.location
             for file in location.allFiles where FileManager.default.fileExists(atPath: file) {
                 throw VaultError.alreadyExists(path: file)
             }
-            if let recoveryCodeFile, FileManager.default.fileExists(atPath: recoveryCodeFile) {
-                throw CLIError("\(recoveryCodeFile) already exists; refusing to overwrite it with the recovery code.")
-            }
-
-            var options = VaultCreationOptions()
-            options.configuration = global.configuration
-            options.usesKeyring = !noKeyring
-            options.keyring = SecretServiceKeyring(timeout: keyringTimeout)
-            options.password = try password(keyring: options.keyring)
+            try keys.checkRecoveryCodeFile()
+            let (options, knownFailure) = try keys.creationOptions(configuration: global.configuration)
 
             let creation = try Vault.create(at: location, options: options)
             defer { creation.vault.close() }
-            if let failure = creation.keyringFailure {
+            let keyringFailure = creation.keyringFailure ?? knownFailure
+            if let failure = keyringFailure {
                 Terminal.warn("the key was not stored in the keyring (\(failure.reason)); the vault opens with its password only.")
             }
-            var recoveryShown = false
-            if let code = creation.recoveryCode, let recoveryCodeFile {
-                try writeRecoveryCode(code, to: recoveryCodeFile)
-                recoveryShown = true
-            }
-            try report(creation, recoveryCodeOnStdout: recoveryShown ? nil : creation.recoveryCode)
+            let recoveryShown = try keys.storeRecoveryCode(creation.recoveryCode)
+            try report(creation, keyringFailure: keyringFailure, recoveryCodeOnStdout: recoveryShown ? nil : creation.recoveryCode)
         }
 
-        /// The password for the password slot: from the file, or prompted
-        /// for when asked to, or when the keyring cannot hold the key and a
-        /// person is at the terminal.
-        private func password(keyring: SecretServiceKeyring) throws -> SecretBytes? {
-            if let passwordFile { return try SecretInput.read(file: passwordFile, what: "password") }
-            if askPassword {
-                guard Terminal.stdinIsTTY else {
-                    throw CLIError("--ask-password needs a terminal; use --password-file FILE (or - for stdin).", exitCode: ExitCodes.usage)
-                }
-                return try SecretInput.prompt("New password: ", confirm: true, what: "password")
-            }
-            var reason = "--no-keyring"
-            if !noKeyring {
-                do { try keyring.checkAvailable(); return nil } catch { reason = error.reason }
-            }
-            guard Terminal.stdinIsTTY else { return nil }
-            return try SecretInput.prompt("The keyring cannot hold the key (\(reason)). New password: ", confirm: true, what: "password")
-        }
-
-        private func writeRecoveryCode(_ code: SecretBytes, to path: String) throws {
-            do {
-                let fd = try PrivateFile.createExclusive(path)
-                defer { close(fd) }
-                var status = code.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                if status >= 0 { status = write(fd, "\n", 1) }
-                guard status >= 0, fsync(fd) == 0 else {
-                    throw CLIError("cannot write the recovery code to \(path): \(String(cString: strerror(errno)))")
-                }
-            } catch let error as PrivateFile.Failure {
-                throw CLIError("cannot create \(path) for the recovery code: \(error.description)")
-            }
-        }
-
-        private func report(_ creation: VaultCreation, recoveryCodeOnStdout code: SecretBytes?) throws {
+        private func report(_ creation: VaultCreation, keyringFailure: KeyringFailure?, recoveryCodeOnStdout code: SecretBytes?) throws {
             let vault = creation.vault
             let slots = vault.header.slots.map { "\($0.id) \($0.kind.rawValue)" }
             if global.json {
@@ -110,9 +45,9 @@ extension SimVaultCommand {
                     path: vault.path, headerPath: vault.location.headerPath, vaultID: vault.vaultID,
                     pageSize: vault.header.cipher.pageSize, schemaVersion: try vault.schemaVersion(),
                     slots: vault.header.slots.map { InitReport.Slot(id: $0.id, type: $0.kind.rawValue) },
-                    recoveryCode: code.map { String(decoding: $0.withUnsafeBytes { Array($0) }, as: UTF8.self) },
-                    recoveryCodeFile: code == nil ? recoveryCodeFile : nil,
-                    keyringWarning: creation.keyringFailure?.description))
+                    recoveryCode: code.map(RecoveryCodeOutput.jsonText),
+                    recoveryCodeFile: code == nil ? keys.recoveryCodeFile : nil,
+                    keyringWarning: keyringFailure?.description))
                 return
             }
             var text = """
@@ -124,12 +59,9 @@ extension SimVaultCommand {
 
                 """
             if let code {
-                text += "\nRecovery code (shown once; store it offline: it opens the vault if the keyring and password are lost):\n\n    "
-                FileHandle.standardOutput.write(Data(text.utf8))
-                code.withUnsafeBytes { _ = write(STDOUT_FILENO, $0.baseAddress, $0.count) }
-                FileHandle.standardOutput.write(Data("\n\n".utf8))
+                RecoveryCodeOutput.print(after: text, code: code)
             } else {
-                if let recoveryCodeFile { text += "\nRecovery code written to \(recoveryCodeFile). Store it offline, then delete the file.\n" }
+                if let recoveryCodeFile = keys.recoveryCodeFile { text += "\nRecovery code written to \(recoveryCodeFile). Store it offline, then delete the file.\n" }
                 FileHandle.standardOutput.write(Data(text.utf8))
             }
         }

@@ -6,6 +6,11 @@ extension SimVaultCommand {
     struct Key: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Inspect and manage the vault's key slots.",
-            subcommands: [Check.self])
+            discussion: """
+                Slot changes rewrite only the key header (atomically; the superseded file is \
+                overwritten) and the keyring; they are instant and never re-encrypt the database. \
+                `simvault rekey` replaces the master key itself.
+                """,
+            subcommands: [Check.self, List.self, Add.self, Remove.self, ChangePassword.self])
     }
 }

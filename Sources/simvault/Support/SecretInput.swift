@@ -35,6 +35,19 @@ enum SecretInput {
         return first
     }
 
+    /// A new password (for a new or changed password slot): from `file`,
+    /// else prompted for twice on a terminal.
+    ///
+    /// - Parameter fileOption: the option that names the file, for the
+    ///   error when neither is possible (exit 64).
+    static func newPassword(file: String?, fileOption: String, prompt message: String = "New password: ") throws -> SecretBytes {
+        if let file { return try read(file: file, what: "new password") }
+        guard let password = try prompt(message, confirm: true, what: "password") else {
+            throw CLIError("a new password is needed: give \(fileOption) FILE ('-' for stdin), or run in a terminal to be prompted.", exitCode: ExitCodes.usage)
+        }
+        return password
+    }
+
     private static func promptOnce(_ message: String, what: String) throws -> SecretBytes {
         // Echo goes off before the prompt appears, so nothing typed in
         // answer to the prompt is ever shown or discarded (TCSANOW: input

@@ -27,43 +27,59 @@ public struct WorkflowStore: Sendable {
     ///   a state that is not JSON.
     @discardableResult
     public func save(_ workflow: Workflow) throws -> WorkflowSummary {
+        let prepared = try Self.prepare(workflow)
+        return try vault.writeData { db in try Self.save(prepared, in: db) }
+    }
+
+    /// A workflow checked and compressed, ready to be written (outside the
+    /// write lock: compressing a large state takes a while).
+    struct PreparedWorkflow {
+        let workflow: Workflow
+        let packedState: Data
+        let tags: String
+    }
+
+    static func prepare(_ workflow: Workflow) throws -> PreparedWorkflow {
         try RecordID.require(workflow.id, "a workflow id")
         try RecordID.require(workflow.name, "a workflow name")
         try RecordID.requireJSON(workflow.state, "the state of workflow \"\(workflow.name)\"")
-        let packed = try Zlib.compress(workflow.state)
-        let tags = try WorkflowTags.encode(workflow.tags)
-        return try vault.writeData { db in
-            let now = Clock.nowMilliseconds()
-            let stored = try db.fetchOne("SELECT state, version FROM workflows WHERE id = ?", [workflow.id])
-            if let stored {
-                let storedState: Data = try stored.get("state")
-                let version: Int = try stored.get("version")
-                if storedState == packed {
-                    try db.execute(
-                        "UPDATE workflows SET name = ?, description = ?, category = ?, tags = ?, updated_at = ? WHERE id = ?",
-                        [workflow.name, workflow.description, workflow.category, tags, now, workflow.id])
-                } else {
-                    try db.execute("""
-                        INSERT INTO workflow_versions (workflow_id, version, name, description, category, tags, state, state_bytes, saved_at)
-                        SELECT id, version, name, description, category, tags, state, state_bytes, updated_at FROM workflows WHERE id = ?
-                        """, [workflow.id])
-                    try db.execute("""
-                        UPDATE workflows SET name = ?, description = ?, category = ?, tags = ?, state = ?, state_bytes = ?,
-                            version = ?, updated_at = ?
-                        WHERE id = ?
-                        """,
-                        [workflow.name, workflow.description, workflow.category, tags, packed, workflow.state.count,
-                         version + 1, now, workflow.id])
-                }
+        return PreparedWorkflow(workflow: workflow, packedState: try Zlib.compress(workflow.state), tags: try WorkflowTags.encode(workflow.tags))
+    }
+
+    /// `save` inside the caller's transaction (imports write many
+    /// workflows in one).
+    static func save(_ prepared: PreparedWorkflow, in db: Connection) throws -> WorkflowSummary {
+        let workflow = prepared.workflow, packed = prepared.packedState, tags = prepared.tags
+        let now = Clock.nowMilliseconds()
+        let stored = try db.fetchOne("SELECT state, version FROM workflows WHERE id = ?", [workflow.id])
+        if let stored {
+            let storedState: Data = try stored.get("state")
+            let version: Int = try stored.get("version")
+            if storedState == packed {
+                try db.execute(
+                    "UPDATE workflows SET name = ?, description = ?, category = ?, tags = ?, updated_at = ? WHERE id = ?",
+                    [workflow.name, workflow.description, workflow.category, tags, now, workflow.id])
             } else {
                 try db.execute("""
-                    INSERT INTO workflows (id, name, description, category, tags, state, state_bytes, version, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
+                    INSERT INTO workflow_versions (workflow_id, version, name, description, category, tags, state, state_bytes, saved_at)
+                    SELECT id, version, name, description, category, tags, state, state_bytes, updated_at FROM workflows WHERE id = ?
+                    """, [workflow.id])
+                try db.execute("""
+                    UPDATE workflows SET name = ?, description = ?, category = ?, tags = ?, state = ?, state_bytes = ?,
+                        version = ?, updated_at = ?
+                    WHERE id = ?
                     """,
-                    [workflow.id, workflow.name, workflow.description, workflow.category, tags, packed, workflow.state.count, now, now])
+                    [workflow.name, workflow.description, workflow.category, tags, packed, workflow.state.count,
+                     version + 1, now, workflow.id])
             }
-            return try Self.summary(workflow.id, in: db)
+        } else {
+            try db.execute("""
+                INSERT INTO workflows (id, name, description, category, tags, state, state_bytes, version, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
+                """,
+                [workflow.id, workflow.name, workflow.description, workflow.category, tags, packed, workflow.state.count, now, now])
         }
+        return try summary(workflow.id, in: db)
     }
 
     /// The workflow with its current state, or nil.

@@ -1,0 +1,131 @@
+import Foundation
+import VaultKeys
+
+/// Another desktop app whose own SQLite database simvault can import.
+protocol AppDatabaseImport {
+    /// `aionui`, `libreollama`.
+    static var format: String { get }
+    /// The app's name, for messages.
+    static var appName: String { get }
+    /// "an AionUi", "a LibreOllama".
+    static var appNameWithArticle: String { get }
+    /// Tables and the columns each must have.
+    static var requiredColumns: [String: [String]] { get }
+    /// Rows the import will read (for progress).
+    static func rowCount(_ source: PlaintextDatabase) throws -> Int64
+    /// Maps the source's rows to records and hands them to `importer`.
+    static func run(_ source: PlaintextDatabase, _ importer: inout RecordImporter, notes: inout [String], tick: () -> Void) throws
+}
+
+extension AppDatabaseImport {
+    /// Refuses a database that lacks this app's tables, naming what is
+    /// missing and which app it looks like instead.
+    static func check(_ source: PlaintextDatabase) throws {
+        let tables = try source.tables()
+        for (table, columns) in requiredColumns.sorted(by: { $0.key < $1.key }) {
+            let missing = tables[table].map { present in columns.filter { !present.contains($0) } }
+            guard let missing, missing.isEmpty else {
+                var detail = "\(source.path) is not \(appNameWithArticle) database: "
+                detail += missing == nil ? "it has no table \(table)" : "its table \(table) lacks \(missing!.joined(separator: ", "))"
+                for other in allAppImports where other.format != format && other.matches(tables) {
+                    detail += " (it looks like \(other.appNameWithArticle) database: use `simvault import \(other.format)`)"
+                }
+                throw VaultError.invalidArgument(detail: detail + "; nothing was imported")
+            }
+        }
+    }
+
+    static func matches(_ tables: [String: [String]]) -> Bool {
+        requiredColumns.allSatisfy { table, columns in tables[table].map { Set($0).isSuperset(of: columns) } ?? false }
+    }
+}
+
+let allAppImports: [any AppDatabaseImport.Type] = [AionUiImport.self, LibreOllamaImport.self]
+
+extension Vault {
+    /// Imports an AionUi database (`aionui.db`): users, conversations (API
+    /// keys in their model JSON moved into secrets) and messages. See
+    /// ``AionUiImport``.
+    ///
+    /// - Throws: ``VaultError/invalidArgument(detail:)`` for a file that is
+    ///   not an AionUi database, or has unflushed changes; nothing is
+    ///   written.
+    public func importAionUi(path: String, progress: ProgressHandler? = nil) throws -> ImportReport {
+        try importAppDatabase(AionUiImport.self, path: path, progress: progress)
+    }
+
+    /// Imports a LibreOllama database: agents, chat sessions and messages,
+    /// agent executions (as runs), settings. See ``LibreOllamaImport``.
+    public func importLibreOllama(path: String, progress: ProgressHandler? = nil) throws -> ImportReport {
+        try importAppDatabase(LibreOllamaImport.self, path: path, progress: progress)
+    }
+
+    /// The shared steps: open the source read-only and immutable, check it
+    /// is the app's, then map every row inside one write transaction.
+    private func importAppDatabase<App: AppDatabaseImport>(_ app: App.Type, path: String, progress: ProgressHandler?) throws -> ImportReport {
+        let source = try PlaintextDatabase(path: path)
+        try App.check(source)
+        let total = try App.rowCount(source)
+        return try writeData { db in
+            var importer = RecordImporter(db: db, vault: self)
+            var notes: [String] = []
+            var done: Int64 = 0
+            try App.run(source, &importer, notes: &notes) {
+                done += 1
+                if done % 64 == 0 || done == total { progress?(TransferProgress(phase: "rows", completed: done, total: total, unit: .rows)) }
+            }
+            if importer.imported.secrets > 0 {
+                notes.append("\(importer.imported.secrets) credential(s) found in plaintext columns were moved into sealed secrets (`simvault secret list`); the stored JSON refers to them as secret:<scope>/<name>")
+            }
+            let report = ImportReport(source: path, format: App.format, imported: importer.imported, alreadyPresent: importer.alreadyPresent, notes: notes)
+            try AccessLog.record(report.auditEvent, actor: configuration.actor, in: db)
+            return report
+        }
+    }
+}
+
+/// Helpers for mapping rows.
+extension Row {
+    /// Text of a column (integers and reals as text); nil for NULL or absent.
+    func text(_ column: String) -> String? {
+        switch self[column] {
+        case .null: return nil
+        case .blob(let data): return String(data: data, encoding: .utf8)
+        case let value: return String(databaseValue: value)
+        }
+    }
+
+    /// A timestamp column in unix milliseconds.
+    func time(_ column: String) -> Int64? { SourceTime.milliseconds(self[column]) }
+
+    /// An integer column.
+    func integer(_ column: String) -> Int64? { Int64(databaseValue: self[column]) }
+}
+
+extension RecordImporter {
+    /// `text` with credentials moved into secrets of `scope` (see
+    /// ``SecretExtraction``); text that is not JSON is returned as it is
+    /// unless it looks like a key itself.
+    mutating func strippingSecrets(_ text: String?, scope: String, nameIfWhole: String = "API_KEY") throws -> String? {
+        guard let text, !text.isEmpty else { return text }
+        guard let value = try? JSONReader(data: Data(text.utf8)).readDocument() else {
+            guard SecretExtraction.looksLikeKey(text) else { return text }
+            return "secret:\(scope)/\(try secret(scope: scope, name: nameIfWhole, value: SecretBytes(text: text)))"
+        }
+        var importer = self
+        let stripped = try SecretExtraction.extract(value) { name, secretText in
+            "secret:\(scope)/\(try importer.secret(scope: scope, name: name, value: SecretBytes(text: secretText)))"
+        }
+        self = importer
+        return JSONWriter.serialize(stripped, style: .compact)
+    }
+}
+
+extension SecretBytes {
+    /// The UTF-8 bytes of `text` (already in memory as a string: it came
+    /// from a plaintext file).
+    convenience init(text: String) {
+        var bytes = Array(text.utf8)
+        self.init(consuming: &bytes)
+    }
+}

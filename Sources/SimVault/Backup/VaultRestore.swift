@@ -1,0 +1,283 @@
+public import Foundation
+public import VaultKeys
+import Glibc
+
+/// How ``VaultRestore/restore(from:to:unlock:options:)`` may proceed.
+public struct RestoreOptions: Sendable {
+    /// Allow a backup of another vault (another vault id) to replace this
+    /// one. Off by default: restoring the wrong file is an easy mistake.
+    public var allowsOtherVault = false
+    /// Store the restored key in the Secret Service when the backup has a
+    /// keyring slot and no keyring item holds its key (a backup from another
+    /// machine, or from before a key rotation).
+    public var usesKeyring = true
+    public var keyring = SecretServiceKeyring()
+    public var configuration = VaultConfiguration()
+    public init() {}
+}
+
+/// What a restore did.
+public struct RestoreReport: Sendable, Codable {
+    public let path: String
+    public let restoredFrom: String
+    public let vaultID: String
+    public let schemaVersion: Int
+    /// Where the replaced vault was kept (nil when there was none).
+    public let replacedVaultKeptAt: String?
+    /// The replaced vault's id, when there was one and it differs.
+    public let replacedVaultID: String?
+    /// What happened with the keyring item (nil: nothing to do).
+    public let keyringNote: String?
+}
+
+/// Replaces a vault with a verified backup.
+///
+/// The order of work, and why it is safe:
+/// 1. the backup's header is read and its key found (keyring, password or
+///    recovery code, as for opening a vault);
+/// 2. the backup is copied into a hidden staging file beside the vault
+///    (same file system, so the final step is a rename) and **verified
+///    there**: it opens with the key, every page authenticates
+///    (`integrity_check`), its vault id matches its header, and its schema is
+///    not newer than this simvault. Any failure stops here: the vault has not
+///    been touched;
+/// 3. exclusive use of the vault is taken (``VaultExclusiveUse``): if
+///    another program has it open, the restore stops with "busy";
+/// 4. the current vault (database, WAL, header) is moved aside into
+///    `<vault>.backups/<name>-replaced-<UTC time>.db` as a complete vault,
+///    its WAL with it, so nothing it committed is lost; the staged header
+///    and database are moved into place (a restore journal beside the vault
+///    names every file while this happens);
+/// 5. the restored vault is opened as any vault is (key check, vault id,
+///    schema history); if that fails the moves are undone.
+///
+/// The replaced vault is kept, not deleted: a restore can itself be undone
+/// by restoring that copy. Its keyring item is left alone too.
+public enum VaultRestore {
+    /// - Throws: ``VaultError``: `.notFound`/`.headerMissing` (no backup),
+    ///   `.wrongKey`/`.noKeySource` (its key cannot be found),
+    ///   `.backupUnusable` (it fails verification), `.schemaNewer`, `.invalidArgument` (a
+    ///   backup of another vault without `allowsOtherVault`, or an in-use
+    ///   source), `.busy` (the vault is open elsewhere), `.io`.
+    public static func restore(
+        from backup: VaultLocation, to target: VaultLocation, unlock: UnlockRequest, options: RestoreOptions = RestoreOptions(),
+        progress: ProgressHandler? = nil
+    ) throws -> RestoreReport {
+        guard backup.databaseExists else {
+            throw VaultError.notFound(path: backup.path, detail: "no backup there")
+        }
+        guard (VaultLocation.size(of: backup.walPath) ?? 0) == 0 else {
+            throw VaultError.invalidArgument(detail: "\(backup.path) has a write-ahead log (\(backup.walPath)): it is a vault in use, not a backup. Back it up with `simvault --vault \(backup.path) backup DEST` and restore that")
+        }
+        guard standardized(backup.path) != standardized(target.path) else {
+            throw VaultError.invalidArgument(detail: "the backup and the vault are the same file")
+        }
+        let header = try Vault.loadHeader(backup)
+        let key: MasterKey
+        do { key = try KeyUnlocker(header: header, headerPath: backup.headerPath).unlock(unlock).masterKey } catch {
+            throw VaultError(error)
+        }
+        let current = (try? KeyHeaderFile(path: target.headerPath).load())?.vaultID
+        if let current, current != header.vaultID, !options.allowsOtherVault {
+            throw VaultError.invalidArgument(detail: "\(backup.path) is a backup of vault \(header.vaultID), but \(target.path) is vault \(current). Nothing was changed; pass --allow-other-vault to replace it anyway")
+        }
+
+        // 2. Stage and verify.
+        try createDirectory(target.directory)
+        let staged = VaultLocation(path: target.directory + "/.\((target.path as NSString).lastPathComponent).restoring-\(UUID().uuidString.prefix(8).lowercased())")
+        // Staged files that were moved into place no longer exist here.
+        defer { for file in [staged.path, staged.walPath, staged.shmPath, staged.headerPath] { unlink(file) } }
+        try VaultSnapshot.copyFiles([(backup.headerPath, staged.headerPath), (backup.path, staged.path)], progress: progress)
+        progress?(TransferProgress(phase: "verifying", completed: 0, total: 0, unit: .items))
+        let check: VaultFileCheck
+        do {
+            check = try VaultFileCheck.run(staged, key: key, pageSize: header.cipher.pageSize, configuration: options.configuration)
+        } catch {
+            throw VaultError.backupUnusable(path: backup.path, detail: error.detail.replacingOccurrences(of: staged.path, with: backup.path))
+        }
+        if let problem = check.migrationProblem {
+            if case .vaultNewer = problem { throw VaultError(problem) }
+            throw VaultError.backupUnusable(path: backup.path, detail: problem.description)
+        }
+        guard check.vaultID == header.vaultID else {
+            throw VaultError.backupUnusable(path: backup.path, detail: "its database is vault \(check.vaultID ?? "none") but its key header is for vault \(header.vaultID)")
+        }
+        for file in [staged.walPath, staged.shmPath] { unlink(file) }
+
+        // 3. Exclusive use, 4. swap.
+        var lock: VaultExclusiveUse?
+        if target.databaseExists { lock = try VaultExclusiveUse(target) }
+        defer { lock?.release() }
+        let aside = target.databaseExists ? replacedLocation(for: target) : nil
+        let journal = RestoreJournal(target: target, staged: staged, aside: aside)
+        try journal.write()
+        var swap = FileSwap()
+        do {
+            if let aside {
+                try createDirectory(aside.directory)
+                try swap.move(target.path, to: aside.path)
+                if FileManager.default.fileExists(atPath: target.walPath) { try swap.move(target.walPath, to: aside.walPath) }
+                unlink(target.shmPath)
+                if FileManager.default.fileExists(atPath: target.headerPath) { try swap.link(target.headerPath, to: aside.headerPath) }
+            }
+            try swap.replace(target.headerPath, with: staged.headerPath)
+            try swap.move(staged.path, to: target.path)
+            try syncDirectory(target.directory)
+            if let aside { try syncDirectory(aside.directory) }
+        } catch {
+            swap.undo()
+            journal.remove()
+            throw error
+        }
+
+        // 5. Open it as any vault is opened.
+        let restored: Vault
+        do {
+            restored = try Vault.open(at: target, unlock: UnlockRequest(masterKey: key, usesKeyring: false), configuration: options.configuration)
+        } catch {
+            unlink(target.walPath)
+            unlink(target.shmPath)
+            swap.undo()
+            journal.remove()
+            throw error
+        }
+        defer { restored.close() }
+        swap.finish()
+        journal.remove()
+
+        let backupTime = (try? FileManager.default.attributesOfItem(atPath: backup.path)[.modificationDate] as? Date)?.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
+        try restored.write { db in
+            try VaultMeta.write(VaultMeta.lastBackupAt, String(backupTime ?? Clock.nowMilliseconds()), in: db)
+            try VaultMeta.write(VaultMeta.lastBackupPath, backup.path, in: db)
+            var detail = ["from": backup.path, "schema_version": String(check.schemaVersion)]
+            detail["replaced_kept_at"] = aside?.path
+            try AccessLog.record(AccessEvent(action: "backup.restore", resource: header.vaultID, detail: detail), actor: options.configuration.actor, in: db)
+        }
+        return RestoreReport(
+            path: target.path, restoredFrom: backup.path, vaultID: header.vaultID, schemaVersion: check.schemaVersion,
+            replacedVaultKeptAt: aside?.path, replacedVaultID: current == header.vaultID ? nil : current,
+            keyringNote: ensureKeyringItem(header: header, key: key, location: target, options: options))
+    }
+
+    /// When the restored header has a keyring slot but no keyring item holds
+    /// its key, stores it (under the header's key id) so the vault opens
+    /// without a password again. Returns what was done, or nil.
+    private static func ensureKeyringItem(header: KeyHeader, key: MasterKey, location: VaultLocation, options: RestoreOptions) -> String? {
+        guard let slot = header.slots(ofKind: .keyring).first, case .keyring(let material) = slot.material else { return nil }
+        guard options.usesKeyring else {
+            return "the keyring was not used (--no-keyring); if its item does not hold this backup's key, the vault opens with its password or recovery code"
+        }
+        do {
+            if try options.keyring.items(forVault: header.vaultID).contains(where: { $0.key.map(header.accepts) == true }) { return nil }
+            try options.keyring.store(key, vaultID: header.vaultID, keyID: material.keyID, label: "simvault vault \(header.vaultID) (\(location.path))")
+            return "stored the restored vault's key in the keyring (key id \(material.keyID))"
+        } catch {
+            return "could not store the key in the keyring (\(error.reason)); the vault opens with its password or recovery code"
+        }
+    }
+
+    /// `<vault>.backups/<name>-replaced-<UTC time>.db`.
+    private static func replacedLocation(for target: VaultLocation) -> VaultLocation {
+        UTCFormat.backupsDirectoryLocation(for: target, "replaced", at: Date())
+    }
+
+    private static func standardized(_ path: String) -> String {
+        URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+    }
+
+    private static func createDirectory(_ path: String) throws {
+        do { try PrivateFile.createDirectory(path) } catch { throw VaultError.io(detail: "cannot create directory: \(error.description)") }
+    }
+
+    private static func syncDirectory(_ path: String) throws {
+        do { try PrivateFile.syncDirectory(path) } catch { throw VaultError.io(detail: error.description) }
+    }
+}
+
+/// The renames and links of a restore, recorded so they can be undone in
+/// reverse order.
+private struct FileSwap {
+    private enum Step {
+        case moved(from: String, to: String)
+        case linked(String)
+        case replaced(path: String, savedAs: String?)
+    }
+    private var steps: [Step] = []
+
+    mutating func move(_ source: String, to target: String) throws {
+        guard Glibc.link(source, target) == 0 else { throw failure("move \(source) to \(target)") }
+        guard unlink(source) == 0 else {
+            unlink(target)
+            throw failure("move \(source)")
+        }
+        steps.append(.moved(from: source, to: target))
+    }
+
+    mutating func link(_ source: String, to target: String) throws {
+        guard Glibc.link(source, target) == 0 else { throw failure("link \(source) to \(target)") }
+        steps.append(.linked(target))
+    }
+
+    /// Renames `replacement` over `path` (atomic), keeping the old `path`
+    /// under a hidden name until the swap is finished or undone.
+    mutating func replace(_ path: String, with replacement: String) throws {
+        var saved: String?
+        if FileManager.default.fileExists(atPath: path) {
+            let name = path + ".before-restore-\(getpid())"
+            guard Glibc.link(path, name) == 0 else { throw failure("keep \(path)") }
+            saved = name
+        }
+        guard rename(replacement, path) == 0 else {
+            if let saved { unlink(saved) }
+            throw failure("move \(replacement) to \(path)")
+        }
+        steps.append(.replaced(path: path, savedAs: saved))
+    }
+
+    func undo() {
+        for step in steps.reversed() {
+            switch step {
+            case .moved(let from, let to): if Glibc.link(to, from) == 0 { unlink(to) }
+            case .linked(let path): unlink(path)
+            case .replaced(let path, let saved):
+                if let saved { rename(saved, path) } else { unlink(path) }
+            }
+        }
+    }
+
+    func finish() {
+        for case .replaced(_, let saved?) in steps { unlink(saved) }
+    }
+
+    private func failure(_ what: String) -> VaultError {
+        .io(detail: "cannot \(what): \(String(cString: strerror(errno))); the vault was left as it was")
+    }
+}
+
+/// `<vault>.restore-journal`: written before a restore moves any file and
+/// removed when it is done, so an interrupted restore (power loss) is
+/// explained at the next open and can be finished by hand.
+struct RestoreJournal {
+    let target: VaultLocation
+    let staged: VaultLocation
+    let aside: VaultLocation?
+
+    static func path(for location: VaultLocation) -> String { location.path + ".restore-journal" }
+
+    func write() throws {
+        var lines = [
+            "A `simvault restore` of \(target.path) was interrupted.",
+            "The restored database and header were staged as: \(staged.path) and \(staged.headerPath)",
+        ]
+        if let aside { lines.append("The vault being replaced was moved to: \(aside.path) (with \(aside.headerPath) and any \(aside.walPath))") }
+        lines.append("To go back: copy those files back to \(target.path), \(target.headerPath) (and \(target.walPath)); then delete this file.")
+        do { try PrivateFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: Self.path(for: target)) } catch {
+            throw VaultError.io(detail: "cannot write the restore journal: \(error.description)")
+        }
+    }
+
+    func remove() {
+        unlink(Self.path(for: target))
+        try? PrivateFile.syncDirectory(target.directory)
+    }
+}

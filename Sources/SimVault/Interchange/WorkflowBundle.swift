@@ -1,0 +1,120 @@
+import Foundation
+
+/// A `.simworkflow` bundle: one or many workflows in one ZIP file.
+///
+/// ```
+/// manifest.json                        what the bundle holds (below)
+/// workflows/<nn>-<name>.json           each workflow in Sim's export format
+/// ```
+///
+/// `manifest.json`:
+///
+/// ```json
+/// {
+///   "format": "simworkflow",
+///   "version": 1,
+///   "createdAt": "2025-11-23T10:00:00.000Z",
+///   "createdBy": "simvault 0.1.0",
+///   "workflows": [
+///     { "id": "…", "name": "Morning digest", "file": "workflows/01-morning-digest.json",
+///       "bytes": 18231, "sha256": "…" }
+///   ]
+/// }
+/// ```
+///
+/// Every workflow file is an ordinary Sim export, so it can be taken out of
+/// the bundle and imported into Sim itself. Entries are deflated; the bundle
+/// is not encrypted (it is an export meant for sharing). Reading follows
+/// ``ZipArchiveReader``'s rules (no zip-slip, bounded sizes, CRC-checked)
+/// and also checks each file's size and SHA-256 against the manifest.
+public enum WorkflowBundle {
+    public static let manifestName = "manifest.json"
+    public static let format = "simworkflow"
+    public static let version = 1
+
+    /// The manifest's content.
+    public struct Manifest: Sendable, Codable, Equatable {
+        public struct Item: Sendable, Codable, Equatable {
+            public let id: String
+            public let name: String
+            public let file: String
+            public let bytes: Int
+            public let sha256: String
+        }
+        public let format: String
+        public let version: Int
+        public let createdAt: String
+        public let createdBy: String
+        public let workflows: [Item]
+    }
+
+    /// One workflow read from a bundle.
+    struct Entry {
+        let id: String
+        let name: String
+        let entry: String
+        let file: SimWorkflowFile
+    }
+
+    static func write(_ workflows: [(id: String, file: SimWorkflowFile)], to path: String, createdAt: Date) throws -> WorkflowBundleReport {
+        var items: [Manifest.Item] = []
+        var contents: [(String, Data)] = []
+        for (position, workflow) in workflows.enumerated() {
+            let name = workflow.file.name ?? "workflow"
+            let entry = String(format: "workflows/%02d-%@.json", position + 1, slug(name))
+            let data = workflow.file.serialized()
+            items.append(Manifest.Item(id: workflow.id, name: name, file: entry, bytes: data.count, sha256: AttachmentStore.sha256(data)))
+            contents.append((entry, data))
+        }
+        let manifest = Manifest(
+            format: format, version: version, createdAt: SimWorkflowFile.isoTimestamp(createdAt),
+            createdBy: "simvault \(SimVaultVersion.current)", workflows: items)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
+        let manifestData = try encoder.encode(manifest)
+        try NewPrivateFile.create(at: path) { fd in
+            let writer = ZipArchiveWriter(fileDescriptor: fd, modified: createdAt)
+            try writer.add(manifestName, data: manifestData)
+            for (entry, data) in contents { try writer.add(entry, data: data) }
+            try writer.finish()
+        }
+        return WorkflowBundleReport(path: path, bytes: VaultLocation.size(of: path) ?? 0, workflows: items)
+    }
+
+    /// Reads and checks every workflow of the bundle at `path`.
+    static func read(_ path: String) throws -> [Entry] {
+        let archive = try ZipArchiveReader(path: path)
+        func refuse(_ why: String) -> VaultError { .invalidArgument(detail: "\(path) is not a valid .simworkflow bundle: \(why)") }
+        guard let manifestEntry = archive.entries.first(where: { $0.name == manifestName }) else { throw refuse("it has no \(manifestName)") }
+        let manifestData = try archive.read(manifestEntry)
+        let manifest: Manifest
+        do {
+            let probe = try JSONReader(data: manifestData).readDocument()
+            guard probe.object?["format"]?.string == format else { throw refuse("\(manifestName) is not a simworkflow manifest") }
+            guard let found = probe.object?["version"]?.int64, found == version else {
+                throw VaultError.invalidArgument(detail: "\(path) is a .simworkflow bundle of format version \(JSONWriter.serialize(probe.object?["version"] ?? .null, style: .compact)); this simvault reads version \(version)")
+            }
+            manifest = try JSONDecoder().decode(Manifest.self, from: manifestData)
+        } catch let error as VaultError {
+            throw error
+        } catch {
+            throw refuse("\(manifestName) is damaged (\(error))")
+        }
+        guard !manifest.workflows.isEmpty else { throw refuse("its manifest lists no workflows") }
+        return try manifest.workflows.map { item in
+            let data = try archive.read(try archive.entry(named: item.file))
+            guard data.count == item.bytes, AttachmentStore.sha256(data) == item.sha256 else {
+                throw refuse("\(item.file) does not match the size and SHA-256 in the manifest")
+            }
+            let file = try SimWorkflowFile(data: data, source: "\(path):\(item.file)")
+            return Entry(id: item.id, name: item.name, entry: item.file, file: file)
+        }
+    }
+
+    /// A file-name-safe form of a workflow name.
+    static func slug(_ name: String) -> String {
+        let allowed = name.lowercased().unicodeScalars.map { CharacterSet.alphanumerics.contains($0) && $0.isASCII ? Character($0) : "-" }
+        let collapsed = String(allowed).split(separator: "-").joined(separator: "-")
+        return collapsed.isEmpty ? "workflow" : String(collapsed.prefix(48))
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+public import VaultKeys
+
+/// Key slot management and master-key rotation for the vault at a location:
+/// what `simvault key ...` and `simvault rekey` do, for apps that manage
+/// keys themselves.
+///
+/// ```swift
+/// let manager = VaultKeyManager(location: location)
+/// let listing = try manager.listSlots(unlock: UnlockRequest())
+/// let added = try manager.addPasswordSlot(password: newPassword, unlock: UnlockRequest())
+/// let report = try manager.rekey(unlock: UnlockRequest(), options: RekeyOptions(passwords: [newPassword]))
+/// ```
+///
+/// Every change takes the vault's ``KeyLock`` first, so two processes never
+/// change keys at once, and finishes or rolls back a rotation left by an
+/// interrupted `rekey` before doing anything else. Slot changes rewrite only
+/// the key header (atomically, scrubbing the superseded file) and the
+/// keyring; ``rekey(unlock:options:)`` also re-encrypts the database and
+/// needs it to itself.
+///
+/// The vault must not be open in this process while a key changes: close
+/// any ``Vault`` first (`rekey` would otherwise find it busy).
+public struct VaultKeyManager: Sendable {
+    /// The vault whose keys are managed.
+    public let location: VaultLocation
+    /// The Secret Service client used to store and remove keyring items.
+    public var keyring: SecretServiceKeyring
+    /// Connection settings and the access-log actor.
+    public var configuration: VaultConfiguration
+    /// How long to wait, in seconds, when another process holds the key lock
+    /// (or, for `rekey`, has the database open). 0 fails at once with
+    /// ``VaultError/busy(detail:)``.
+    public var wait: Double
+
+    /// A manager for the vault at `location`. Nothing is read until a
+    /// method is called.
+    public init(
+        location: VaultLocation, keyring: SecretServiceKeyring = SecretServiceKeyring(),
+        configuration: VaultConfiguration = VaultConfiguration(), wait: Double = 0
+    ) {
+        self.location = location
+        self.keyring = keyring
+        self.configuration = configuration
+        self.wait = wait
+    }
+
+    // MARK: - Listing
+
+    /// The slots, with their last use when `unlock` opens the vault.
+    ///
+    /// Needs no key: without one (or with `unlock` nil) the last-used times
+    /// are missing and ``KeySlotListing/lastUseUnavailable`` says why. The
+    /// keyring item is looked at only when `unlock` uses the keyring.
+    ///
+    /// - Throws: ``VaultError`` — `.notFound`, `.headerMissing`, `.corrupt`,
+    ///   `.headerNewer`, and the unlock errors other than `.noKeySource`
+    ///   (a wrong password is reported, not hidden).
+    public func listSlots(unlock: UnlockRequest?) throws -> KeySlotListing {
+        let header = try Vault.loadHeader(location)
+        var uses: [Int: Int64] = [:]
+        var unavailable: String? = "no key source was tried"
+        if let unlock {
+            do {
+                let vault = try Vault.open(at: location, unlock: unlock, configuration: configuration)
+                defer { vault.close() }
+                let slots = vault.header.slots
+                uses = try vault.read { db in try KeySlotUsage.lastUse(of: slots, in: db) }
+                unavailable = nil
+            } catch VaultError.noKeySource(let reasons) {
+                unavailable = "the vault could not be opened: " + reasons.joined(separator: "; ")
+            }
+        }
+        return KeySlotListing(
+            path: location.path, vaultID: header.vaultID, keyID: header.keyID,
+            slots: header.slots.map { KeySlotSummary($0, lastUsedAt: uses[$0.id]) },
+            keyringItem: header.slots(ofKind: .keyring).isEmpty ? nil
+                : unlock?.usesKeyring == true ? keyringItemState(header: header) : "not checked (keyring not used)",
+            pendingRotation: header.rotation.map { KeySlotListing.PendingRotation(keyID: $0.keyID, startedAt: $0.startedAt) },
+            lastUseUnavailable: unavailable)
+    }
+
+    /// "present", or why the keyring item of the current key cannot be used.
+    private func keyringItemState(header: KeyHeader) -> String {
+        switch currentKeyringItem(header: header) {
+        case .success: return "present"
+        case .failure(let problem): return problem.reason
+        }
+    }
+
+    /// Whether the keyring holds an item with the header's current key.
+    func currentKeyringItem(header: KeyHeader) -> Result<Void, KeyringProblem> {
+        let items: [SecretServiceKeyring.Item]
+        do { items = try keyring.items(forVault: header.vaultID) } catch { return .failure(KeyringProblem(error.reason)) }
+        if items.isEmpty { return .failure(KeyringProblem(KeyringFailure.noItem(vaultID: header.vaultID).reason)) }
+        if items.allSatisfy(\.isLocked) { return .failure(KeyringProblem(KeyringFailure.locked.reason)) }
+        if items.contains(where: { $0.key.map(header.accepts) ?? false }) { return .success(()) }
+        return .failure(KeyringProblem("keyring item holds a key that does not match this vault"))
+    }
+
+    /// A reason the keyring item cannot be used.
+    struct KeyringProblem: Error {
+        let reason: String
+        init(_ reason: String) { self.reason = reason }
+    }
+
+    // MARK: - Key change sessions
+
+    /// A key change in progress: the lock is held and the header was read
+    /// under it.
+    struct KeyChange {
+        let lock: KeyLock
+        let file: KeyHeaderFile
+        var header: KeyHeader
+        /// A rotation that was finished or rolled back on the way in.
+        var repaired: RotationRepair?
+        /// Orphaned keyring items removed on the way in.
+        var removedKeyringItems = 0
+        /// Leftover header copies scrubbed on the way in.
+        var scrubbedFiles = 0
+    }
+
+    /// Takes the key lock (waiting up to `deadline`), scrubs what earlier
+    /// interrupted header writes left, and reads the header.
+    func beginKeyChange(deadline: Date, onWait: () -> Void = {}) throws -> KeyChange {
+        // Report a missing vault or header before creating a lock file.
+        _ = try Vault.loadHeader(location)
+        let lock: KeyLock
+        do {
+            lock = try KeyLock.acquire(vaultPath: location.path, wait: deadline.timeIntervalSinceNow, onWait: onWait)
+        } catch .held(let path) {
+            throw VaultError.busy(detail: "another simvault process is changing this vault's keys (it holds the lock \(path))")
+        } catch .unusable(let path, let detail) {
+            throw VaultError.io(detail: "cannot lock \(path): \(detail)")
+        }
+        let file = KeyHeaderFile(path: location.headerPath)
+        let scrubbed = file.scrubLeftovers()
+        var change = KeyChange(lock: lock, file: file, header: try Vault.loadHeader(location))
+        change.scrubbedFiles = scrubbed
+        return change
+    }
+
+    /// Writes `header` in place of the current one (atomically, scrubbing the
+    /// old file) and makes it the session's header.
+    func replaceHeader(_ header: KeyHeader, in change: inout KeyChange) throws {
+        do { try change.file.replace(with: header) } catch { throw VaultError(error) }
+        change.header = header
+        change.header.version = header.requiredVersion
+    }
+
+    /// Records `event` in the access log with `key`, on a connection of its
+    /// own. Returns a warning instead of throwing: by the time it runs the
+    /// change itself is already durable.
+    func recordEvent(_ event: AccessEvent, key: MasterKey, header: KeyHeader, extra: (Connection) throws -> Void = { _ in }) -> String? {
+        do {
+            let connection = try Vault.openConnection(
+                location: location, key: key,
+                options: configuration.connectionOptions(readOnly: false, pageSize: header.cipher.pageSize))
+            defer { connection.close() }
+            try connection.inTransaction(.immediate) {
+                try extra(connection)
+                try AccessLog.record(event, actor: configuration.actor, in: connection)
+            }
+            return nil
+        } catch {
+            return "the change is done, but the access log entry \(event.action) could not be written: \(Self.describe(error))"
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? VaultError { return error.errorDescription ?? "\(error)" }
+        return String(describing: error)
+    }
+
+    /// The label of keyring items, as `init` writes it.
+    func keyringLabel(vaultID: String) -> String { "simvault vault \(vaultID) (\(location.path))" }
+}

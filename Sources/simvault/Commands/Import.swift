@@ -1,0 +1,134 @@
+import ArgumentParser
+import Foundation
+import SimVault
+
+extension SimVaultCommand {
+    /// `simvault import ...`.
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Bring data into the vault: Sim workflows, simvault exports, AionUi and LibreOllama databases.",
+            discussion: """
+                Every import is all or nothing: the input is checked and written in one transaction; \
+                invalid, truncated or foreign input is refused (exit 64) and the vault is not changed. \
+                Records already in the vault (same id) are skipped, so running an import twice adds \
+                nothing the second time. Source files are only read.
+                """,
+            subcommands: [Workflow.self, Conversations.self, AionUi.self, LibreOllama.self])
+    }
+}
+
+extension SimVaultCommand.Import {
+    /// `simvault import workflow FILE.json|FILE.simworkflow`.
+    struct Workflow: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import a Sim workflow export (.json) or a .simworkflow bundle.",
+            discussion: "A bundle (a ZIP file) is recognised by its content, whatever its name.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var keys: KeyOptions
+
+        @Argument(help: ArgumentHelp("The Sim export (.json) or bundle (.simworkflow).", valueName: "file"))
+        var file: String
+
+        func run() throws {
+            try keys.withVault(global) { vault in
+                let report = ZipArchiveReader.looksLikeArchive(file) ? try vault.importWorkflowBundle(path: file) : try vault.importSimWorkflow(path: file)
+                if global.json { try Terminal.printJSON(report); return }
+                print("Imported \(report.workflows.count) workflow(s) from \(file):")
+                for item in report.workflows {
+                    print("  \(item.id)  \(item.name)  (\(item.blocks) blocks, \(item.edges) edges, \(ByteCount.format(Int64(item.stateBytes))))")
+                }
+            }
+        }
+    }
+
+    /// `simvault import conversations FILE.json`.
+    struct Conversations: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import users, agents and conversations from a simvault export (simvault export ... --format json).",
+            discussion: "The file is read as a stream; memory holds one conversation at a time.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var keys: KeyOptions
+
+        @Argument(help: ArgumentHelp("A simvault export file.", valueName: "file"))
+        var file: String
+
+        func run() throws {
+            try ImportOutput.run(global, keys) { vault, progress in try vault.importConversations(path: file, progress: progress) }
+        }
+    }
+
+    /// `simvault import aionui PATH.db`.
+    struct AionUi: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "aionui",
+            abstract: "Import AionUi's database: users, conversations, messages; API keys go into secrets.",
+            discussion: """
+                Reads AionUi's own SQLite file ({userData}/config/aionui.db) read-only; close AionUi first. \
+                API keys and other credentials found in a conversation's model or extra JSON are sealed \
+                as secrets (scope provider:<platform>) and the stored JSON refers to them; users' password \
+                hashes and JWT secrets become secrets too. Ids get the prefix aionui:.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var keys: KeyOptions
+
+        @Argument(help: ArgumentHelp("AionUi's database file.", valueName: "path"))
+        var path: String
+
+        func run() throws {
+            try ImportOutput.run(global, keys) { vault, progress in try vault.importAionUi(path: path, progress: progress) }
+        }
+    }
+
+    /// `simvault import libreollama PATH.db`.
+    struct LibreOllama: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "libreollama",
+            abstract: "Import LibreOllama's database: agents, chat sessions, messages, agent executions, settings.",
+            discussion: """
+                Reads LibreOllama's SQLite file read-only; close LibreOllama first. Executions become agent \
+                runs; settings become libreollama.<key> settings, or secrets (scope app:libreollama) when \
+                they hold credentials. Ids get the prefix libreollama:.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var keys: KeyOptions
+
+        @Argument(help: ArgumentHelp("LibreOllama's database file.", valueName: "path"))
+        var path: String
+
+        func run() throws {
+            try ImportOutput.run(global, keys) { vault, progress in try vault.importLibreOllama(path: path, progress: progress) }
+        }
+    }
+}
+
+/// Running a record import and showing its report, as text or JSON.
+enum ImportOutput {
+    /// Opens the vault, runs `body` with a progress display, shows the report.
+    static func run(_ global: GlobalOptions, _ keys: KeyOptions, _ body: (Vault, ProgressHandler?) throws -> ImportReport) throws {
+        try keys.withVault(global) { vault in
+            let display = ProgressDisplay.start("import")
+            let report = try body(vault, display?.handler)
+            display?.finish()
+            try show(report, json: global.json)
+        }
+    }
+
+    static func show(_ report: ImportReport, json: Bool) throws {
+        if json { try Terminal.printJSON(report); return }
+        func line(_ counts: ImportReport.Counts) -> String {
+            let parts = [("users", counts.users), ("agents", counts.agents), ("conversations", counts.conversations),
+                         ("messages", counts.messages), ("attachments", counts.attachments), ("runs", counts.runs),
+                         ("settings", counts.settings), ("secrets", counts.secrets)]
+                .filter { $0.1 > 0 }.map { "\($0.1) \($0.0)" }
+            return parts.isEmpty ? "nothing" : parts.joined(separator: ", ")
+        }
+        var lines = ["Imported from \(report.source) (\(report.format)):", "  imported         \(line(report.imported))"]
+        if report.alreadyPresent != ImportReport.Counts() { lines.append("  already present  \(line(report.alreadyPresent))") }
+        lines += report.notes.map { "  note             \($0)" }
+        print(lines.joined(separator: "\n"))
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import SimVault
+
+/// A test-only program that hammers a vault from its own process, for the
+/// crash-consistency and concurrency tests (Tests/SimVaultCLITests).
+///
+///     vault-torture write VAULT PASSWORD_FILE|keyring CONVERSATION_ID WRITER COUNT [THREADS]
+///         appends COUNT messages ("<WRITER>-<n>"), one transaction each, from
+///         THREADS threads, printing "committed <id>" after each commit
+///     vault-torture read VAULT PASSWORD_FILE CONVERSATION_ID SECONDS
+///         pages through the conversation and searches it in a loop
+///
+/// A commit is reported only after `append` returned, with an unbuffered
+/// write(2), so every reported id must survive a SIGKILL at any moment. Any
+/// error is printed as "error <description>" and exits 1.
+@main
+struct VaultTorture {
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            switch arguments.first {
+            case "write" where arguments.count >= 6: try write(arguments)
+            case "read" where arguments.count == 5: try read(arguments)
+            default:
+                report("usage: vault-torture write VAULT PASSWORD_FILE CONVERSATION WRITER COUNT [THREADS] | read VAULT PASSWORD_FILE CONVERSATION SECONDS")
+                exit(64)
+            }
+        } catch {
+            report("error \((error as? any LocalizedError)?.errorDescription ?? String(describing: error))")
+            exit(1)
+        }
+    }
+
+    /// `passwordFile` "keyring" opens through the Secret Service instead.
+    static func open(_ path: String, passwordFile: String) throws -> Vault {
+        if passwordFile == "keyring" { return try Vault.open(at: VaultLocation(path: path), unlock: UnlockRequest()) }
+        guard var bytes = FileManager.default.contents(atPath: passwordFile).map(Array.init) else {
+            throw VaultError.invalidArgument(detail: "cannot read \(passwordFile)")
+        }
+        while bytes.last == 0x0A { bytes.removeLast() }
+        return try Vault.open(at: VaultLocation(path: path), unlock: .password(SecretBytes(consuming: &bytes)))
+    }
+
+    static func write(_ arguments: [String]) throws {
+        let vault = try open(arguments[1], passwordFile: arguments[2])
+        let conversation = arguments[3], writer = arguments[4]
+        guard let count = Int(arguments[5]) else { throw VaultError.invalidArgument(detail: "COUNT") }
+        let threads = arguments.count > 6 ? max(1, Int(arguments[6]) ?? 1) : 1
+        let failure = FailureBox()
+        DispatchQueue.concurrentPerform(iterations: threads) { thread in
+            var n = thread
+            while n < count, !failure.isSet {
+                let id = "\(writer)-\(n)"
+                do {
+                    try vault.messages.append(to: conversation, role: .user, content: "torture message \(id) " + String(repeating: "x", count: 200), id: id)
+                    report("committed \(id)")
+                } catch {
+                    failure.set((error as? any LocalizedError)?.errorDescription ?? String(describing: error))
+                }
+                n += threads
+            }
+        }
+        if let message = failure.message { throw VaultError.io(detail: message) }
+        report("done")
+    }
+
+    static func read(_ arguments: [String]) throws {
+        let vault = try open(arguments[1], passwordFile: arguments[2])
+        let deadline = Date().addingTimeInterval(Double(arguments[4]) ?? 1)
+        var reads = 0
+        while Date() < deadline {
+            _ = try vault.messages.latest(in: arguments[3], limit: 50)
+            _ = try vault.search("torture", in: [.messages], limit: 10)
+            reads += 1
+        }
+        report("reads \(reads)")
+    }
+
+    /// One line on stdout with write(2): nothing is buffered in the process.
+    static func report(_ line: String) {
+        let bytes = Array((line + "\n").utf8)
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Glibc.write(STDOUT_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
+                if written <= 0 { if errno == EINTR { continue }; return }
+                offset += written
+            }
+        }
+    }
+}
+
+/// @unchecked Sendable: `value` only under `lock`.
+private final class FailureBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: String?
+    var isSet: Bool { lock.withLock { value != nil } }
+    var message: String? { lock.withLock { value } }
+    func set(_ text: String) { lock.withLock { if value == nil { value = text } } }
+}
