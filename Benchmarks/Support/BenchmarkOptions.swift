@@ -31,7 +31,7 @@ struct Scale: Sendable {
         largeVaultBytes: 100 << 20,
         iterations: Iterations(
             append: 1_000, page: 1_000, list: 500, searchPerQuery: 60, workflowSave: 200, workflowLoad: 300,
-            runRecord: 300, openKeyring: 30, openPassword: 8, largeVaultRepeats: 3))
+            runRecord: 300, openKeyring: 30, openPassword: 8, largeVaultRepeats: 5))
 
     /// Small enough for CI (under a minute, even in a debug build): it
     /// checks that every workload runs, not how fast.
