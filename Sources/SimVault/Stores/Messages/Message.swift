@@ -26,22 +26,28 @@ public struct Message: Sendable, Equatable, Hashable, Codable, Identifiable {
     /// Unix milliseconds.
     public var updatedAt: Int64
 
-    init(row: Row) throws {
-        id = try row.get("id")
-        conversationID = try row.get("conversation_id")
-        position = try row.get("position")
-        let roleText: String = try row.get("role")
+}
+
+extension Message: StatementRecord {
+    static let selection = "id, conversation_id, position, role, content, content_type, model, tokens, metadata, created_at, updated_at"
+    static let columnCount = 11
+
+    init(statement row: Statement) throws {
+        id = try row.get(0)
+        conversationID = try row.get(1)
+        position = try row.get(2)
+        let roleText: String = try row.get(3)
         guard let role = Role(rawValue: roleText) else {
             throw RowDecodingError(column: "role", detail: "unknown message role \(roleText)")
         }
         self.role = role
-        content = try row.get("content")
-        contentType = try row.get("content_type")
-        model = try row.get("model")
-        tokens = try row.get("tokens")
-        metadata = try row.get("metadata")
-        createdAt = try row.get("created_at")
-        updatedAt = try row.get("updated_at")
+        content = try row.get(4)
+        contentType = try row.get(5)
+        model = try row.get(6)
+        tokens = try row.get(7)
+        metadata = try row.get(8)
+        createdAt = try row.get(9)
+        updatedAt = try row.get(10)
     }
 }
 

@@ -81,7 +81,7 @@ public struct MessageStore: Sendable {
 
     /// The message with `id`, or nil.
     public func get(id: String) throws -> Message? {
-        try vault.readData { db in try db.fetchOne("SELECT * FROM messages WHERE id = ?", [id]).map(Message.init(row:)) }
+        try vault.readData { db in try db.fetchOne(Message.self, "SELECT \(Message.selection) FROM messages WHERE id = ?", [id]) }
     }
 
     /// Up to `limit` messages after position `after` (from the start when
@@ -90,9 +90,8 @@ public struct MessageStore: Sendable {
         let size = RecordID.pageSize(limit)
         return try vault.readData { db in
             let rows = try db.fetchAll(
-                "SELECT * FROM messages WHERE conversation_id = ? AND position > ? ORDER BY position LIMIT ?",
-                [conversationID, after ?? -1, size + 1]
-            ).map(Message.init(row:))
+                Message.self, "SELECT \(Message.selection) FROM messages WHERE conversation_id = ? AND position > ? ORDER BY position LIMIT ?",
+                [conversationID, after ?? -1, size + 1])
             let messages = Array(rows.prefix(size))
             let hasEarlier = try Self.exists(in: conversationID, before: messages.first?.position ?? (after ?? -1) + 1, db)
             return MessagePage(
@@ -107,9 +106,8 @@ public struct MessageStore: Sendable {
         let size = RecordID.pageSize(limit)
         return try vault.readData { db in
             let rows = try db.fetchAll(
-                "SELECT * FROM messages WHERE conversation_id = ? AND position < ? ORDER BY position DESC LIMIT ?",
-                [conversationID, before ?? Int.max, size + 1]
-            ).map(Message.init(row:))
+                Message.self, "SELECT \(Message.selection) FROM messages WHERE conversation_id = ? AND position < ? ORDER BY position DESC LIMIT ?",
+                [conversationID, before ?? Int.max, size + 1])
             let messages = Array(rows.prefix(size).reversed())
             let hasLater = try db.scalar(
                 "SELECT 1 FROM messages WHERE conversation_id = ? AND position >= ? LIMIT 1",
@@ -190,9 +188,9 @@ public struct MessageStore: Sendable {
     }
 
     static func fetch(_ id: String, in db: Connection) throws -> Message {
-        guard let row = try db.fetchOne("SELECT * FROM messages WHERE id = ?", [id]) else {
+        guard let message = try db.fetchOne(Message.self, "SELECT \(Message.selection) FROM messages WHERE id = ?", [id]) else {
             throw VaultError.recordNotFound(kind: "message", id: id)
         }
-        return try Message(row: row)
+        return message
     }
 }

@@ -65,17 +65,25 @@ public struct WorkflowSummary: Sendable, Equatable, Hashable, Codable, Identifia
     /// Unix milliseconds.
     public let updatedAt: Int64
 
-    init(row: Row) throws {
-        id = try row.get("id")
-        name = try row.get("name")
-        description = try row.get("description")
-        category = try row.get("category")
-        tags = try WorkflowTags.decode(try row.get("tags"))
-        version = try row.get("version")
-        stateBytes = try row.get("state_bytes")
-        storedBytes = try row.get("stored_bytes")
-        createdAt = try row.get("created_at")
-        updatedAt = try row.get("updated_at")
+}
+
+extension WorkflowSummary: StatementRecord {
+    /// `length(state)` reads only the BLOB's size, not its pages.
+    static let selection =
+        "id, name, description, category, tags, version, state_bytes, length(state) AS stored_bytes, created_at, updated_at"
+    static let columnCount = 10
+
+    init(statement row: Statement) throws {
+        id = try row.get(0)
+        name = try row.get(1)
+        description = try row.get(2)
+        category = try row.get(3)
+        tags = try WorkflowTags.decode(try row.get(4))
+        version = try row.get(5)
+        stateBytes = try row.get(6)
+        storedBytes = try row.get(7)
+        createdAt = try row.get(8)
+        updatedAt = try row.get(9)
     }
 }
 
