@@ -24,6 +24,9 @@ final class RawSubject: Subject {
     private let db: RawDatabase
     private let begin, beginImmediate, commit: OpaquePointer
     private let insertConversation, nextPosition, insertMessage, touchConversation, touchImported: OpaquePointer
+    /// Multi-row message INSERTs for imports, by row count (64, 32, ... 1),
+    /// as simvault's `MessageStore.append(contentsOf:)` makes them.
+    private let insertMessages: [Int: OpaquePointer]
     private let latest, hasLater, after, hasEarlier, recent: OpaquePointer
     private let rank, docsize: OpaquePointer
     private var hitDetails: [Int: OpaquePointer] = [:]
@@ -43,6 +46,14 @@ final class RawSubject: Subject {
             VALUES (?, NULL, NULL, ?, 'chat', NULL, 'idle', 0, 0, NULL, ?, ?)
             """)
         nextPosition = try db.prepare("SELECT coalesce(max(position) + 1, 0) FROM messages WHERE conversation_id = ?")
+        let db = db
+        insertMessages = try Dictionary(uniqueKeysWithValues: [64, 32, 16, 8, 4, 2, 1].map { rows in
+            (rows, try db.prepare("""
+                INSERT INTO messages (id, conversation_id, position, role, content, content_type, model, tokens, metadata,
+                    created_at, updated_at)
+                VALUES \(Array(repeating: "(?, ?, ?, ?, ?, 'text', NULL, ?, NULL, ?, ?)", count: rows).joined(separator: ", "))
+                """))
+        })
         insertMessage = try db.prepare("""
             INSERT INTO messages (id, conversation_id, position, role, content, content_type, model, tokens, metadata,
                 created_at, updated_at)
@@ -145,11 +156,32 @@ final class RawSubject: Subject {
             let now = Self.nowMilliseconds()
             var nextPositions: [String: Int64] = [:]
             var newest: [String: Int64] = [:]
+            var positions: [Int64] = []
             for message in batch {
                 let position = try nextPositions[message.conversationID] ?? position(after: message.conversationID)
-                try insert(message, at: position, now: now, createdAt: message.createdAt)
+                positions.append(position)
                 nextPositions[message.conversationID] = position + 1
                 newest[message.conversationID] = max(newest[message.conversationID] ?? .min, message.createdAt)
+            }
+            // As many rows per statement as simvault puts in one.
+            var start = 0, rows = 64
+            let messages = Array(batch)
+            while start < messages.count {
+                while rows > messages.count - start { rows /= 2 }
+                let statement = insertMessages[rows]!
+                for offset in 0..<rows {
+                    let message = messages[start + offset], first = Int32(offset * 8)
+                    bind(statement, first + 1, message.id)
+                    bind(statement, first + 2, message.conversationID)
+                    bind(statement, first + 3, positions[start + offset])
+                    bind(statement, first + 4, message.role)
+                    bind(statement, first + 5, message.content)
+                    bind(statement, first + 6, Int64(message.tokens))
+                    bind(statement, first + 7, message.createdAt)
+                    bind(statement, first + 8, now)
+                }
+                try db.run(statement)
+                start += rows
             }
             for (conversation, time) in newest {
                 bind(touchImported, 1, time)

@@ -195,4 +195,32 @@ extension ConversationStoreTests {
         }
         #expect(try vault.count("messages") == count, "nothing of a refused import is added")
     }
+
+    @Test("append(contentsOf:) in statements of 64, 32, ... rows: every size keeps order, positions and the search index; a duplicate in a late statement adds nothing")
+    func bulkAppendAcrossStatements() throws {
+        let test = try TestVault()
+        let vault = test.vault
+        let chats = try (0..<2).map { try vault.conversations.create(Conversation(title: "chat \($0)")) }
+        var expected: [[String]] = [[], []]
+        for count in [1, 63, 64, 65, 150] {
+            let batch = (0..<count).map { index in
+                NewMessage(conversationID: chats[index % 3 == 0 ? 1 : 0].id, role: .user, content: "import \(count) row \(index) kestrel")
+            }
+            for message in batch { expected[message.conversationID == chats[0].id ? 0 : 1].append(message.content) }
+            #expect(try vault.messages.append(contentsOf: batch) == count)
+        }
+        for (chat, contents) in zip(chats, expected) {
+            let page = try vault.messages.page(in: chat.id, limit: 500)
+            #expect(page.messages.map(\.content) == contents)
+            #expect(page.messages.map(\.position) == Array(0..<contents.count))
+        }
+        #expect(try vault.search("kestrel", limit: 500).count == expected.joined().count)
+        try vault.checkSearchIndexes()
+
+        let count = try vault.count("messages")
+        var duplicate = (0..<100).map { NewMessage(conversationID: chats[0].id, role: .user, content: "late \($0)", id: "late-\($0)") }
+        duplicate[90].id = "late-3"
+        #expect(throws: (any Error).self) { try vault.messages.append(contentsOf: duplicate) }
+        #expect(try vault.count("messages") == count, "the rows of earlier statements are rolled back too")
+    }
 }
