@@ -55,6 +55,21 @@ struct WorkflowStoreTests {
         #expect(try vault.workflows.load(id: flow.id)?.state == workflowStateJSON(blocks: 5, seed: 3))
     }
 
+    @Test("a state stored at another zlib level (an older simvault's 6) saved again unchanged is no new version")
+    func unchangedStateAcrossCompressionLevels() throws {
+        let test = try TestVault()
+        let vault = test.vault
+        let flow = Workflow(name: "Levels", state: workflowStateJSON(blocks: 20, seed: 4))
+        try vault.workflows.save(flow)
+        try vault.rawWrite("UPDATE workflows SET state = ? WHERE id = ?", [try Zlib.compress(flow.state, level: 6), flow.id])
+        #expect(try vault.workflows.save(flow).version == 1)
+        #expect(try vault.workflows.load(id: flow.id)?.state == flow.state)
+        var edited = flow
+        edited.state = workflowStateJSON(blocks: 20, seed: 5)
+        #expect(edited.state.count == flow.state.count, "same size, other bytes: compared inflated")
+        #expect(try vault.workflows.save(edited).version == 2)
+    }
+
     @Test("list returns metadata only, newest first, by category")
     func listing() throws {
         let test = try TestVault()

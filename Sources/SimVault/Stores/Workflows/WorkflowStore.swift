@@ -51,11 +51,15 @@ public struct WorkflowStore: Sendable {
     static func save(_ prepared: PreparedWorkflow, in db: Connection) throws -> WorkflowSummary {
         let workflow = prepared.workflow, packed = prepared.packedState, tags = prepared.tags
         let now = Clock.nowMilliseconds()
-        let stored = try db.fetchOne("SELECT state, version FROM workflows WHERE id = ?", [workflow.id])
+        let stored = try db.fetchOne("SELECT state, version, state_bytes FROM workflows WHERE id = ?", [workflow.id])
         if let stored {
             let storedState: Data = try stored.get("state")
             let version: Int = try stored.get("version")
-            if storedState == packed {
+            // Same bytes compressed the same way, or (for a state stored at
+            // another zlib level) the same bytes once inflated.
+            let isUnchanged = try storedState == packed
+                || (try stored.get("state_bytes", as: Int.self) == workflow.state.count && Zlib.decompress(storedState) == workflow.state)
+            if isUnchanged {
                 try db.execute(
                     "UPDATE workflows SET name = ?, description = ?, category = ?, tags = ?, updated_at = ? WHERE id = ?",
                     [workflow.name, workflow.description, workflow.category, tags, now, workflow.id])
