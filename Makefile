@@ -6,6 +6,8 @@
 #   make test   install packages if missing, build, check the binary links
 #               only libsqlcipher, run the whole test suite against a real,
 #               private gnome-keyring
+#   make bench  the benchmark behind README "Performance" (release build,
+#               a few minutes); make bench-quick checks it still runs (CI)
 #
 # Swift 6 is expected on PATH or at /opt/swift/usr/bin.
 
@@ -17,7 +19,7 @@ SWIFT ?= swift
 # session, so a few workers are enough on small machines.
 TEST_FLAGS ?=
 
-.PHONY: all bootstrap build release demo test sanitize fuzz check-linkage clean
+.PHONY: all bootstrap build release demo test sanitize fuzz check-linkage bench bench-quick clean
 
 all: build
 
@@ -57,6 +59,17 @@ sanitize: bootstrap
 FUZZ_SECONDS ?= 30
 fuzz: bootstrap
 	scripts/fuzz $(FUZZ_SECONDS)
+
+# BENCH_FLAGS: e.g. --json bench.json, --only Search (see --help).
+bench: bootstrap
+	$(SWIFT) build -c release --product simvault-bench
+	scripts/with-keyring -- .build/release/simvault-bench $(BENCH_FLAGS)
+
+# A small data set in a debug build: seconds; checks that every workload
+# runs and that simvault and the raw C baseline agree, not the timings.
+bench-quick: bootstrap
+	$(SWIFT) build --product simvault-bench
+	scripts/with-keyring -- .build/debug/simvault-bench --quick
 
 clean:
 	rm -rf .build .build-tsan .build-asan .build-fuzz demo

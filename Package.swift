@@ -58,6 +58,11 @@ let package = Package(
             dependencies: ["SimVault", "CProcessHardening", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSwift),
 
+        // MARK: Benchmarks (README "Performance"; `make bench`, `make bench-quick`)
+        .executableTarget(
+            name: "simvault-bench", dependencies: ["SimVault", "VaultKeys", "CSQLCipher", "CSecret", "CSodium", "CZlib"],
+            path: "Benchmarks", swiftSettings: strictSwift),
+
         // MARK: Fuzzing (scripts/fuzz builds it with -sanitize=fuzzer)
         .executableTarget(
             name: "simvault-fuzz", dependencies: ["VaultKeys", "SimVault"],

@@ -154,3 +154,73 @@ struct ConversationStoreTests {
         try vault.checkSearchIndexes()
     }
 }
+
+extension ConversationStoreTests {
+    @Test("append(contentsOf:) imports in one transaction: positions continue per conversation, times are kept, a missing conversation adds nothing")
+    func bulkAppend() throws {
+        let test = try TestVault()
+        let vault = test.vault
+        let first = try vault.conversations.create(Conversation(title: "first"))
+        let second = try vault.conversations.create(Conversation(title: "second"))
+        try vault.messages.append(to: first.id, role: .user, content: "already here")
+        let before = try #require(try vault.conversations.get(id: second.id))
+
+        let imported = [
+            NewMessage(conversationID: first.id, role: .assistant, content: "one", createdAt: 1_000),
+            NewMessage(conversationID: second.id, role: .user, content: "two", tokens: 5, createdAt: 2_000),
+            NewMessage(conversationID: first.id, role: .user, content: "three imported heron", createdAt: 3_000),
+        ]
+        #expect(try vault.messages.append(contentsOf: imported) == 3)
+        let firstPage = try vault.messages.page(in: first.id)
+        #expect(firstPage.messages.map(\.content) == ["already here", "one", "three imported heron"])
+        #expect(firstPage.messages.map(\.position) == [0, 1, 2])
+        #expect(firstPage.messages.map(\.createdAt).suffix(2) == [1_000, 3_000])
+        let secondPage = try vault.messages.page(in: second.id)
+        #expect(secondPage.messages.map(\.position) == [0] && secondPage.messages.first?.tokens == 5)
+        // Old imported times do not move a conversation back in the list.
+        let after = try #require(try vault.conversations.get(id: second.id))
+        #expect(after.updatedAt == before.updatedAt && after.lastMessageAt == 2_000)
+        #expect(try vault.search("heron").count == 1)
+        try vault.checkSearchIndexes()
+
+        let count = try vault.count("messages")
+        #expect(throws: VaultError.recordNotFound(kind: "conversation", id: "nope")) {
+            try vault.messages.append(contentsOf: [
+                NewMessage(conversationID: first.id, role: .user, content: "would be four"),
+                NewMessage(conversationID: "nope", role: .user, content: "orphan"),
+            ])
+        }
+        #expect(throws: VaultError.self) {
+            try vault.messages.append(contentsOf: [NewMessage(conversationID: first.id, role: .user, content: "x", metadata: "not json")])
+        }
+        #expect(try vault.count("messages") == count, "nothing of a refused import is added")
+    }
+
+    @Test("append(contentsOf:) in statements of 64, 32, ... rows: every size keeps order, positions and the search index; a duplicate in a late statement adds nothing")
+    func bulkAppendAcrossStatements() throws {
+        let test = try TestVault()
+        let vault = test.vault
+        let chats = try (0..<2).map { try vault.conversations.create(Conversation(title: "chat \($0)")) }
+        var expected: [[String]] = [[], []]
+        for count in [1, 63, 64, 65, 150] {
+            let batch = (0..<count).map { index in
+                NewMessage(conversationID: chats[index % 3 == 0 ? 1 : 0].id, role: .user, content: "import \(count) row \(index) kestrel")
+            }
+            for message in batch { expected[message.conversationID == chats[0].id ? 0 : 1].append(message.content) }
+            #expect(try vault.messages.append(contentsOf: batch) == count)
+        }
+        for (chat, contents) in zip(chats, expected) {
+            let page = try vault.messages.page(in: chat.id, limit: 500)
+            #expect(page.messages.map(\.content) == contents)
+            #expect(page.messages.map(\.position) == Array(0..<contents.count))
+        }
+        #expect(try vault.search("kestrel", limit: 500).count == expected.joined().count)
+        try vault.checkSearchIndexes()
+
+        let count = try vault.count("messages")
+        var duplicate = (0..<100).map { NewMessage(conversationID: chats[0].id, role: .user, content: "late \($0)", id: "late-\($0)") }
+        duplicate[90].id = "late-3"
+        #expect(throws: (any Error).self) { try vault.messages.append(contentsOf: duplicate) }
+        #expect(try vault.count("messages") == count, "the rows of earlier statements are rolled back too")
+    }
+}

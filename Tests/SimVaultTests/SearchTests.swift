@@ -115,3 +115,63 @@ extension SearchTests {
         #expect(try vault.search("original").isEmpty)
     }
 }
+
+extension SearchTests {
+    @Test("ranking gives exactly the top of a full BM25 ranking, though it reads lengths only for rows that can reach it")
+    func exactTopOfFullRanking() throws {
+        let test = try TestVault()
+        let vault = test.vault
+        let chat = try vault.conversations.create(Conversation(title: "ranking"))
+        var seed: UInt64 = 42
+        func next(_ bound: Int) -> Int {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((seed >> 33) % UInt64(bound))
+        }
+        let filler = ["water", "reed", "marsh", "wing", "feather", "river", "mud", "fish", "sky", "nest"]
+        let messages = (0..<400).map { _ in
+            var words = (0..<(3 + next(80))).map { _ in filler[next(filler.count)] }
+            for _ in 0..<next(5) { words.insert("heron", at: next(words.count + 1)) }
+            if next(3) == 0 { words.insert(contentsOf: ["grey", "heron"], at: next(words.count + 1)) }
+            if next(4) == 0 { words.append("stork") }
+            return NewMessage(conversationID: chat.id, role: .user, content: words.joined(separator: " "))
+        }
+        try vault.messages.append(contentsOf: messages)
+
+        for text in ["heron", "heron stork", "\"grey heron\"", "marsh", "her*"] {
+            let expression = try SearchQuery(text).matchExpression
+            let full: [(id: String, docid: Int64, score: Double)] = try vault.read { db in
+                try db.fetchAll("""
+                    SELECT m.id, messages_fts.docid, matchinfo(messages_fts, 'pcnalx') AS info
+                    FROM messages_fts JOIN messages m ON m.doc_id = messages_fts.docid WHERE messages_fts MATCH ?
+                    """, [expression]
+                ).map { row in (try row.get(0), try row.get(1), Self.fullBM25(try row.get(2))) }
+            }
+            let expected = full.sorted { ($0.score, $1.docid) > ($1.score, $0.docid) }.prefix(15)
+                .sorted { ($0.score, $1.id) > ($1.score, $0.id) }
+            let hits = try vault.search(text, in: [.messages], limit: 15)
+            #expect(hits.map(\.id) == expected.map(\.id), "\(text)")
+            #expect(hits.map(\.score) == expected.map(\.score), "\(text)")
+        }
+    }
+
+    /// BM25 (k1 1.2, b 0.75, weight 1) over every row from FTS4's own
+    /// `pcnalx` matchinfo, lengths included: the ranking before lengths were
+    /// read lazily, as the reference.
+    static func fullBM25(_ blob: Data) -> Double {
+        let words = blob.withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) }
+        let phrases = Int(words[0]), columns = Int(words[1]), rows = Double(words[2])
+        var total = 0.0
+        for phrase in 0..<phrases {
+            for column in 0..<columns {
+                let base = 3 + 2 * columns + 3 * (phrase * columns + column)
+                let frequency = Double(words[base])
+                guard frequency > 0 else { continue }
+                let documents = Double(words[base + 2])
+                let idf = log(1 + (rows - documents + 0.5) / (documents + 0.5))
+                let norm = 1 - 0.75 + 0.75 * Double(words[3 + columns + column]) / max(Double(words[3 + column]), 1)
+                total += 1 * idf * frequency * (1.2 + 1) / (frequency + 1.2 * norm)
+            }
+        }
+        return total
+    }
+}

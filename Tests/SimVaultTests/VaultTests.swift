@@ -145,4 +145,26 @@ struct VaultTests {
         #expect(!FileManager.default.fileExists(atPath: empty.path))
         #expect(!FileManager.default.fileExists(atPath: empty.headerPath))
     }
+
+    @Test("the benchmark's plaintext switch (package-only) writes plain SQLite; the default writes no plaintext")
+    func plaintextBaselineSwitch() throws {
+        var plainConfiguration = VaultConfiguration()
+        plainConfiguration.unsafePlaintextDatabase = true
+        let plain = try TestVault(configuration: plainConfiguration, label: "plain")
+        let encrypted = try TestVault(label: "encrypted")
+        let marker = "plaintext marker 7f3a"
+        for fixture in [plain, encrypted] {
+            let chat = try fixture.vault.conversations.create(Conversation(title: "switch"))
+            try fixture.vault.messages.append(to: chat.id, role: .user, content: marker)
+            try fixture.vault.writeWithoutTransaction { db in try db.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
+        }
+        let header = Data("SQLite format 3\0".utf8)
+        let plainBytes = try #require(plain.bytes(of: plain.location.path))
+        let encryptedBytes = try #require(encrypted.bytes(of: encrypted.location.path))
+        #expect(plainBytes.prefix(16) == header && plainBytes.range(of: Data(marker.utf8)) != nil)
+        #expect(encryptedBytes.prefix(16) != header && encryptedBytes.range(of: Data(marker.utf8)) == nil)
+        // The same library code reads it back; a normal open refuses it.
+        #expect(try plain.reopen(configuration: plainConfiguration).search(marker).count == 1)
+        #expect(throws: VaultError.self) { try plain.reopen() }
+    }
 }

@@ -55,6 +55,21 @@ struct WorkflowStoreTests {
         #expect(try vault.workflows.load(id: flow.id)?.state == workflowStateJSON(blocks: 5, seed: 3))
     }
 
+    @Test("a state stored at another zlib level (an older simvault's 6) saved again unchanged is no new version")
+    func unchangedStateAcrossCompressionLevels() throws {
+        let test = try TestVault()
+        let vault = test.vault
+        let flow = Workflow(name: "Levels", state: workflowStateJSON(blocks: 20, seed: 4))
+        try vault.workflows.save(flow)
+        try vault.rawWrite("UPDATE workflows SET state = ? WHERE id = ?", [try Zlib.compress(flow.state, level: 6), flow.id])
+        #expect(try vault.workflows.save(flow).version == 1)
+        #expect(try vault.workflows.load(id: flow.id)?.state == flow.state)
+        var edited = flow
+        edited.state = workflowStateJSON(blocks: 20, seed: 5)
+        #expect(edited.state.count == flow.state.count, "same size, other bytes: compared inflated")
+        #expect(try vault.workflows.save(edited).version == 2)
+    }
+
     @Test("list returns metadata only, newest first, by category")
     func listing() throws {
         let test = try TestVault()
@@ -133,5 +148,26 @@ struct WorkflowStoreTests {
         }
         try vault.conversations.delete(id: chat.id)
         #expect(try vault.runs.get(id: agentRun.id)?.conversationID == nil, "a run outlives its conversation, unlinked")
+    }
+}
+
+extension WorkflowStoreTests {
+    @Test("tags come back exactly, whether stored plainly, with escapes, or spaced by hand; a damaged array is an error")
+    func tagsRoundTrip() throws {
+        let test = try TestVault()
+        let vault = test.vault
+        let tags = ["plain", "with \"quotes\"", "back\\slash", "tab\there", "ünïcödé", "emoji 🦔", "", "slash/ok"]
+        let flow = try vault.workflows.save(Workflow(name: "Tags", tags: tags, state: Data("{}".utf8)))
+        #expect(try vault.workflows.list().first { $0.id == flow.id }?.tags == tags)
+        #expect(try vault.workflows.load(id: flow.id)?.tags == tags)
+
+        try vault.rawWrite("UPDATE workflows SET tags = ? WHERE id = ?", [" [ \"a\" ,\n\"b\" ] ", flow.id])
+        #expect(try vault.workflows.list().first?.tags == ["a", "b"])
+        try vault.rawWrite("UPDATE workflows SET tags = ? WHERE id = ?", ["[\"\\u00e9t\\u00e9\"]", flow.id])
+        #expect(try vault.workflows.list().first?.tags == ["été"])
+        for damaged in ["[\"a\"", "\"a\"", "[1]", "[\"a\"] x"] {
+            try vault.rawWrite("UPDATE workflows SET tags = ? WHERE id = ?", [damaged, flow.id])
+            #expect(throws: RowDecodingError.self, "\(damaged)") { try vault.workflows.list() }
+        }
     }
 }

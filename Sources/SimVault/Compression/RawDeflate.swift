@@ -31,7 +31,7 @@ enum RawDeflate {
         private var stream = z_stream()
         private var isFinished = false
 
-        init(level: Int32 = Zlib.defaultLevel) throws {
+        init(level: Int32 = Zlib.archiveLevel) throws {
             // deflateInit2 is a macro; deflateInit2_ is what it expands to.
             let status = deflateInit2_(&stream, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
             guard status == Z_OK else { throw VaultError.io(detail: "zlib could not start compressing (status \(status))") }

@@ -117,7 +117,17 @@ public final class JSONReader {
         let outermost = valueStart == nil
         if outermost { valueStart = offset }
         defer { if outermost { valueStart = nil } }
-        return try parseValue(depth: containers.count, keep: true)
+        return try parseValue(depth: containers.count, pass: .build)
+    }
+
+    /// Checks that the input is one document that ``readDocument()`` would
+    /// accept (duplicate keys included), without building it: what simvault
+    /// stores as JSON is what its exports can read back. About ten times
+    /// faster than `readDocument()` on a workflow state.
+    public func validateDocument() throws {
+        try beforeValue()
+        _ = try parseValue(depth: containers.count, pass: .validate)
+        try expectEnd()
     }
 
     /// Skips the next value without building it (checking its syntax all
@@ -125,7 +135,7 @@ public final class JSONReader {
     /// the value.
     public func skipValue() throws {
         try beforeValue()
-        _ = try parseValue(depth: containers.count, keep: false)
+        _ = try parseValue(depth: containers.count, pass: .skip)
     }
 
     // MARK: - Walking containers
@@ -182,9 +192,21 @@ public final class JSONReader {
 
     // MARK: - Parsing
 
-    /// Parses one value; with `keep` false only checks it (nothing is
-    /// accumulated, and .null is returned).
-    private func parseValue(depth: Int, keep: Bool) throws -> JSONValue {
+    /// How much of a value a parse keeps.
+    private enum Pass {
+        /// Builds the value.
+        case build
+        /// Builds nothing (returns .null) but refuses what `build` refuses,
+        /// duplicate keys included.
+        case validate
+        /// Checks the syntax only.
+        case skip
+    }
+
+    /// Parses one value; unless `pass` is `.build`, only checks it (nothing
+    /// is accumulated, and .null is returned).
+    private func parseValue(depth: Int, pass: Pass) throws -> JSONValue {
+        let keep = pass == .build
         try skipWhitespace()
         if keep, let start = valueStart, offset - start > limits.maximumValueBytes {
             throw error("a single value is larger than \(ByteCount.format(limits.maximumValueBytes))")
@@ -195,18 +217,18 @@ public final class JSONReader {
             index += 1
             guard depth < limits.maximumDepth else { throw error("nesting deeper than \(limits.maximumDepth) levels") }
             var object = JSONObject()
-            var seen = Set<String>()
+            var seen = MemberNames()
             try skipWhitespace()
             if try peek() == UInt8(ascii: "}") { index += 1; return .object(object) }
             while true {
                 try expectMemberName()
                 let key = try parseString()
-                if keep {
-                    guard seen.insert(key).inserted else { throw error("duplicate member \"\(key)\" in an object") }
+                if pass != .skip {
+                    guard seen.insert(key) else { throw error("duplicate member \"\(key)\" in an object") }
                 }
                 try skipWhitespace()
                 try expect(UInt8(ascii: ":"), "':' after a member name")
-                let value = try parseValue(depth: depth + 1, keep: keep)
+                let value = try parseValue(depth: depth + 1, pass: pass)
                 if keep { object.appendNew(key, value) }
                 try skipWhitespace()
                 guard let next = try peek() else { throw truncated() }
@@ -221,7 +243,7 @@ public final class JSONReader {
             try skipWhitespace()
             if try peek() == UInt8(ascii: "]") { index += 1; return .array(items) }
             while true {
-                let item = try parseValue(depth: depth + 1, keep: keep)
+                let item = try parseValue(depth: depth + 1, pass: pass)
                 if keep { items.append(item) }
                 try skipWhitespace()
                 guard let next = try peek() else { throw truncated() }
@@ -230,6 +252,10 @@ public final class JSONReader {
                 guard next == UInt8(ascii: ",") else { index -= 1; throw error("expected ',' or ']' in an array, found \(try describeNext())") }
             }
         case UInt8(ascii: "\""):
+            guard keep else {
+                try skipString()
+                return .null
+            }
             return .string(try parseString())
         case UInt8(ascii: "t"):
             try expectWord("true"); return .bool(true)
@@ -246,12 +272,28 @@ public final class JSONReader {
 
     private func parseString() throws -> String {
         index += 1  // opening quote
+        // Most strings end within the buffer with no escape: made in one step.
+        let run = plainRunEnd()
+        if run < buffer.count, buffer[run] == UInt8(ascii: "\""), run - index <= limits.maximumStringBytes {
+            let text = String(validating: buffer[index..<run], as: UTF8.self)
+            index = run + 1
+            guard let text else { throw error("a string is not valid UTF-8") }
+            return text
+        }
         var bytes: [UInt8] = []
         while true {
+            let end = plainRunEnd()
+            if end > index {
+                bytes.append(contentsOf: buffer[index..<end])
+                index = end
+                if bytes.count > limits.maximumStringBytes {
+                    throw error("a string is longer than \(ByteCount.format(Int64(limits.maximumStringBytes)))")
+                }
+            }
             guard let byte = try next() else { throw truncated() }
             switch byte {
             case UInt8(ascii: "\""):
-                guard let text = String(bytes: bytes, encoding: .utf8) else { throw error("a string is not valid UTF-8") }
+                guard let text = String(validating: bytes, as: UTF8.self) else { throw error("a string is not valid UTF-8") }
                 return text
             case UInt8(ascii: "\\"):
                 guard let escape = try next() else { throw truncated() }
@@ -285,6 +327,40 @@ public final class JSONReader {
             if bytes.count > limits.maximumStringBytes {
                 throw error("a string is longer than \(ByteCount.format(Int64(limits.maximumStringBytes)))")
             }
+        }
+    }
+
+    /// Checks a string from its opening quote as ``parseString()`` does,
+    /// keeping only what is needed to validate its UTF-8.
+    private func skipString() throws {
+        index += 1  // opening quote
+        let run = plainRunEnd()
+        guard run < buffer.count, buffer[run] == UInt8(ascii: "\""), run - index <= limits.maximumStringBytes else {
+            index -= 1
+            _ = try parseString()
+            return
+        }
+        // Only bytes of 0x80 and above can make UTF-8 invalid.
+        let isValid = buffer.withUnsafeBufferPointer { bytes in
+            let text = UnsafeBufferPointer(rebasing: bytes[index..<run])
+            return !text.contains { $0 >= 0x80 } || String(validating: text, as: UTF8.self) != nil
+        }
+        index = run + 1
+        guard isValid else { throw error("a string is not valid UTF-8") }
+    }
+
+    /// The end of the run of plain string bytes (no quote, backslash or
+    /// control character) that starts at `index`, within the buffer: one
+    /// tight loop instead of a `next()` per byte.
+    private func plainRunEnd() -> Int {
+        buffer.withUnsafeBufferPointer { bytes in
+            var end = index
+            while end < bytes.count {
+                let byte = bytes[end]
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+                end += 1
+            }
+            return end
         }
     }
 
@@ -369,6 +445,26 @@ public final class JSONReader {
     }
 
     private func skipWhitespace() throws {
+        // The common case, no whitespace or a run within the buffer, without
+        // a `peek()` per byte.
+        let (end, newlines, lastNewline) = buffer.withUnsafeBufferPointer { bytes in
+            var end = index, newlines = 0, lastNewline = -1
+            scan: while end < bytes.count {
+                switch bytes[end] {
+                case 0x20, 0x09, 0x0D: break
+                case 0x0A: newlines += 1; lastNewline = end
+                default: break scan
+                }
+                end += 1
+            }
+            return (end, newlines, lastNewline)
+        }
+        if newlines > 0 {
+            line += newlines
+            lineStart = consumedBefore + Int64(lastNewline + 1)
+        }
+        index = end
+        if index < buffer.count { return }
         while let byte = try peek() {
             switch byte {
             case 0x20, 0x09, 0x0D: index += 1
@@ -425,5 +521,26 @@ public final class JSONReader {
 
     private func truncated() -> JSONError {
         error("unexpected end of the file: the JSON text is truncated")
+    }
+}
+
+/// The member names of one object read so far, to refuse duplicates: a
+/// linear scan while there are few (most objects), a hash set beyond.
+private struct MemberNames {
+    private var few: [String] = []
+    private var many: Set<String> = []
+
+    /// Adds `name`; false when it was already there.
+    mutating func insert(_ name: String) -> Bool {
+        if many.isEmpty {
+            if few.contains(name) { return false }
+            few.append(name)
+            if few.count > 16 {
+                many = Set(few)
+                few = []
+            }
+            return true
+        }
+        return many.insert(name).inserted
     }
 }

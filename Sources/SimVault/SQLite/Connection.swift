@@ -51,6 +51,12 @@ public final class Connection {
         /// such as `mode=ro&immutable=1` apply; also to ATTACHed files.
         public var usesURIFilename = false
 
+        /// Ignore the key and read or write an **unencrypted** file: the
+        /// plaintext baseline of `simvault-bench`, which runs the same
+        /// library code with and without encryption. `package`: no app can
+        /// set it, and no simvault command does.
+        package var unsafeIgnoresKey = false
+
         public init() {}
     }
 
@@ -94,7 +100,7 @@ public final class Connection {
             sqlite3_extended_result_codes(handle, 1)
             sqlite3_busy_timeout(handle, options.busyTimeoutMilliseconds)
             try verifyCipherEngine()
-            if let key {
+            if let key, !options.unsafeIgnoresKey {
                 try applyKey(key)
                 try execute("PRAGMA cipher_page_size = \(options.pageSize)")
             }
@@ -193,7 +199,12 @@ public final class Connection {
         try withStatement(sql) { statement in
             try statement.bind(arguments)
             var rows: [Row] = []
-            while try statement.step() { rows.append(statement.row()) }
+            var names: [String]?
+            while try statement.step() {
+                let columnNames = names ?? statement.columnNames
+                names = columnNames
+                rows.append(statement.row(columnNames: columnNames))
+            }
             return rows
         }
     }

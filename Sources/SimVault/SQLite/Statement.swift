@@ -53,6 +53,14 @@ public final class Statement {
         }
     }
 
+    /// Binds one value to parameter `index` (1-based), leaving the others
+    /// as they are: for a statement run many times with one changing value,
+    /// without building an argument array each time.
+    public func bind(_ value: some DatabaseValueConvertible, at index: Int) throws {
+        sqlite3_reset(handle)
+        try bind(value.databaseValue, at: Int32(index))
+    }
+
     private func bind(_ value: DatabaseValue, at index: Int32) throws {
         let status: Int32
         switch value {
@@ -158,10 +166,16 @@ public final class Statement {
         }
     }
 
+    /// The names of the result columns, in order.
+    public var columnNames: [String] { (0..<columnCount).map(columnName) }
+
     /// The current row, copied.
-    public func row() -> Row {
-        let count = columnCount
-        return Row(columnNames: (0..<count).map(columnName), values: (0..<count).map(value))
+    public func row() -> Row { row(columnNames: columnNames) }
+
+    /// The current row, sharing `columnNames` (this statement's, read once
+    /// for all the rows of a query) instead of building them again.
+    func row(columnNames: [String]) -> Row {
+        Row(columnNames: columnNames, values: (0..<columnNames.count).map(value))
     }
 }
 

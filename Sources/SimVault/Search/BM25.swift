@@ -1,13 +1,19 @@
 import Foundation
 
-/// Okapi BM25 relevance, computed in Swift from FTS4's
-/// `matchinfo(table, 'pcnalx')` (SQLite 3.15 has no FTS5 and no built-in
-/// ranking function).
+/// Okapi BM25 relevance, computed in Swift from FTS4's `matchinfo` (SQLite
+/// 3.15 has no FTS5 and no built-in ranking function).
 ///
 /// For each phrase *i* and column *j*: `idf = ln(1 + (N - df + 0.5) / (df + 0.5))`
 /// (never negative, unlike the classic form), and the column's weighted
 /// contribution is `w_j · idf · tf·(k1+1) / (tf + k1·(1 - b + b·len/avglen))`.
 /// Higher is better.
+///
+/// Everything but the row's column lengths comes from
+/// `matchinfo(table, 'pcnax')`. The lengths (`len`) are what FTS4's `l`
+/// matchinfo would give, but `l` looks up the `%_docsize` row of every
+/// match (about a microsecond each, most of the time of a query that
+/// matches tens of thousands of rows), so ``FullTextIndex`` reads them only
+/// for rows whose ``upperBound(_:)`` can still reach the top.
 ///
 /// SQLite: https://www.sqlite.org/fts3.html#matchinfo
 struct BM25 {
@@ -20,29 +26,103 @@ struct BM25 {
     var columnWeights: [Double]
 
     /// The `matchinfo` format string this scorer reads.
-    static let format = "pcnalx"
+    static let format = "pcnax"
 
-    /// Scores one row from its matchinfo blob (native-endian 32-bit words).
-    func score(_ matchinfo: Data) -> Double {
-        let words = matchinfo.withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) }
-        guard words.count >= 3 else { return 0 }
-        let phrases = Int(words[0]), columns = Int(words[1]), rows = Double(words[2])
-        let averages = 3, lengths = 3 + columns, hits = 3 + 2 * columns
-        guard words.count >= hits + 3 * phrases * columns else { return 0 }
+    /// One row's `pcnax` matchinfo (native-endian 32-bit words), read in place.
+    struct Match {
+        let words: UnsafeBufferPointer<UInt32>
+
+        /// Nil when the blob is shorter than its own counts say.
+        init?(_ bytes: UnsafeRawBufferPointer) {
+            let words = bytes.bindMemory(to: UInt32.self)
+            guard words.count >= 3 else { return nil }
+            let phrases = Int(words[0]), columns = Int(words[1])
+            guard words.count >= 3 + columns + 3 * phrases * columns else { return nil }
+            self.words = words
+        }
+
+        /// Words already checked by the failable initializer (a copy).
+        init(words: UnsafeBufferPointer<UInt32>) { self.words = words }
+
+        var phrases: Int { Int(words[0]) }
+        var columns: Int { Int(words[1]) }
+        var rows: Double { Double(words[2]) }
+        func average(_ column: Int) -> Double { Double(words[3 + column]) }
+        /// Hits of `phrase` in `column` of this row.
+        func frequency(_ phrase: Int, _ column: Int) -> UInt32 { words[3 + columns + 3 * (phrase * columns + column)] }
+        /// Rows with at least one hit of `phrase` in `column`.
+        func documents(_ phrase: Int, _ column: Int) -> Double { Double(words[3 + columns + 3 * (phrase * columns + column) + 2]) }
+    }
+
+    /// What every row's matchinfo of one query shares: each phrase and
+    /// column's `w_j · idf`, and the columns' average lengths.
+    struct Query {
+        let phrases: Int
+        let columns: Int
+        fileprivate let factors: [Double]
+        fileprivate let averages: [Double]
+
+        /// Column `column`'s average length in tokens (at least 1).
+        func averageLength(_ column: Int) -> Double { averages[column] }
+    }
+
+    /// The query-wide values, taken from any row's matchinfo.
+    func query(_ match: Match) -> Query {
+        var factors: [Double] = []
+        for phrase in 0..<match.phrases {
+            for column in 0..<match.columns {
+                let documents = match.documents(phrase, column)
+                let idf = log(1 + (match.rows - documents + 0.5) / (documents + 0.5))
+                factors.append((column < columnWeights.count ? columnWeights[column] : 1) * idf)
+            }
+        }
+        return Query(
+            phrases: match.phrases, columns: match.columns, factors: factors,
+            averages: (0..<match.columns).map { max(match.average($0), 1) })
+    }
+
+    /// The row's score, given each column's length in tokens.
+    func score(_ match: Match, _ query: Query, lengths: (Int) -> Double) -> Double {
         var total = 0.0
-        for phrase in 0..<phrases {
-            for column in 0..<columns {
-                let base = hits + 3 * (phrase * columns + column)
-                let frequency = Double(words[base])
+        for phrase in 0..<query.phrases {
+            for column in 0..<query.columns {
+                let frequency = Double(match.frequency(phrase, column))
                 guard frequency > 0 else { continue }
-                let documents = Double(words[base + 2])
-                let idf = log(1 + (rows - documents + 0.5) / (documents + 0.5))
-                let average = max(Double(words[averages + column]), 1)
-                let norm = 1 - b + b * Double(words[lengths + column]) / average
-                let weight = column < columnWeights.count ? columnWeights[column] : 1
-                total += weight * idf * frequency * (k1 + 1) / (frequency + k1 * norm)
+                let norm = 1 - b + b * lengths(column) / query.averages[column]
+                total += query.factors[phrase * query.columns + column] * frequency * (k1 + 1) / (frequency + k1 * norm)
             }
         }
         return total
+    }
+
+    /// The highest score the row can have whatever its lengths: the score
+    /// at the shortest lengths its hits allow (a column holding `tf` hits of
+    /// a phrase has at least `tf` tokens). The score falls as a length grows.
+    func upperBound(_ match: Match, _ query: Query) -> Double {
+        score(match, query) { column in
+            var shortest: UInt32 = 1
+            for phrase in 0..<query.phrases { shortest = max(shortest, match.frequency(phrase, column)) }
+            return Double(shortest)
+        }
+    }
+
+    /// Column `column`'s length in tokens from a `%_docsize` blob: one FTS
+    /// varint (7 bits a byte, least significant first) per column. Nil when
+    /// the blob is too short.
+    static func columnLength(_ blob: UnsafeRawBufferPointer, column: Int) -> Double? {
+        var value: UInt64 = 0, shift: UInt64 = 0, index = 0
+        for byte in blob {
+            value |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 != 0 {
+                shift += 7
+                if shift > 63 { return nil }
+                continue
+            }
+            if index == column { return Double(value) }
+            index += 1
+            value = 0
+            shift = 0
+        }
+        return nil
     }
 }

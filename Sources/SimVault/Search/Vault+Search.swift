@@ -37,14 +37,22 @@ extension Vault {
 
 /// One FTS4 index and how to rank and present its matches.
 ///
-/// Searching is two passes in one snapshot: rank every match from
-/// `matchinfo` alone (which reads neither the text nor the content table),
-/// then fetch rows and snippets for the best `limit` only.
+/// Searching is three steps in one snapshot:
+/// 1. every match's `matchinfo` (which reads neither the text nor the
+///    content table) gives the most it can score (``BM25/upperBound(_:_:)``);
+/// 2. matches are taken by falling bound, each scored exactly with its
+///    column lengths from the `%_docsize` table, until no remaining bound can
+///    beat the `limit`-th best score (``MatchRanking``): the result is
+///    exactly the top of a full BM25 ranking, but a word found in half the
+///    messages costs a fraction of the length lookups;
+/// 3. rows and snippets are fetched for the best `limit` only.
 struct FullTextIndex {
     let table: String
     let weights: [Double]
     /// Selects the hit's columns for the docids bound after the MATCH
-    /// argument; `%@` stands for the snippet expression.
+    /// argument; `%@` stands for the snippet expression. The FTS table comes
+    /// first with CROSS JOINs: SQLite's planner otherwise puts it in the
+    /// innermost loop and evaluates the MATCH once per hit.
     let detailSQL: String
     let makeHit: (Row, Double) throws -> SearchHit
 
@@ -56,8 +64,8 @@ struct FullTextIndex {
                 detailSQL: """
                     SELECT messages_fts.docid AS docid, m.id, m.conversation_id, m.position, m.role, c.title, %@ AS snippet
                     FROM messages_fts
-                    JOIN messages m ON m.doc_id = messages_fts.docid
-                    JOIN conversations c ON c.id = m.conversation_id
+                    CROSS JOIN messages m ON m.doc_id = messages_fts.docid
+                    CROSS JOIN conversations c ON c.id = m.conversation_id
                     WHERE messages_fts MATCH ? AND messages_fts.docid IN
                     """,
                 makeHit: { row, score in
@@ -72,7 +80,7 @@ struct FullTextIndex {
                 detailSQL: """
                     SELECT workflows_fts.docid AS docid, w.id, w.name, %@ AS snippet
                     FROM workflows_fts
-                    JOIN workflows w ON w.doc_id = workflows_fts.docid
+                    CROSS JOIN workflows w ON w.doc_id = workflows_fts.docid
                     WHERE workflows_fts MATCH ? AND workflows_fts.docid IN
                     """,
                 makeHit: { row, score in
@@ -84,16 +92,22 @@ struct FullTextIndex {
     }
 
     func search(_ query: SearchQuery, limit: Int, markers: SnippetMarkers, in db: Connection) throws -> [SearchHit] {
-        let ranking = BM25(columnWeights: weights)
-        var scored: [(docid: Int64, score: Double)] = []
+        var ranking = MatchRanking(columnWeights: weights)
         try mappingSyntaxErrors(query) {
             try db.forEachRow(
-                "SELECT docid, matchinfo(\(table), '\(BM25.format)') FROM \(table) WHERE \(table) MATCH ?", [query.matchExpression]
+                "SELECT docid, matchinfo(\(table), '\(MatchRanking.matchinfoFormat)') FROM \(table) WHERE \(table) MATCH ?", [query.matchExpression]
             ) { row in
-                scored.append((row.int64(0), ranking.score(row.data(1) ?? Data())))
+                row.withUnsafeBytes(1) { if let blob = $0 { ranking.add(docid: row.int64(0), matchinfo: blob) } }
             }
         }
-        let best = scored.sorted { ($0.score, $1.docid) > ($1.score, $0.docid) }.prefix(limit)
+        let best = try db.withStatement("SELECT size FROM \(table)_docsize WHERE docid = ?") { sizes in
+            try ranking.best(limit) { docid, score in
+                try sizes.bind(docid, at: 1)
+                defer { sizes.reset() }
+                let found = try sizes.step()
+                return sizes.withUnsafeBytes(0) { score(found ? $0 : nil) }
+            }
+        }
         guard !best.isEmpty else { return [] }
         let scores = Dictionary(uniqueKeysWithValues: best.map { ($0.docid, $0.score) })
         let snippet = "snippet(\(table), ?, ?, ?, -1, 16)"

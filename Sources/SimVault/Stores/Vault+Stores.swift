@@ -96,10 +96,11 @@ enum RecordID {
         try requireJSON(Data(text.utf8), what)
     }
 
-    /// Refuses bytes that are not JSON (workflow states, run payloads).
+    /// Refuses bytes that are not JSON (workflow states, run payloads): the
+    /// JSON that simvault's own reader, and so its exports, accept.
     static func requireJSON(_ bytes: Data, _ what: String) throws {
-        guard (try? JSONSerialization.jsonObject(with: bytes, options: [.fragmentsAllowed])) != nil else {
-            throw VaultError.invalidArgument(detail: "\(what) must be JSON")
+        do { try JSONReader.validate(bytes) } catch {
+            throw VaultError.invalidArgument(detail: "\(what) must be JSON: \(error)")
         }
     }
 

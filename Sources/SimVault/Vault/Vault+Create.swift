@@ -63,7 +63,7 @@ extension Vault {
             try createDirectory(location.directory)
             let staging = location.directory + "/.\((location.path as NSString).lastPathComponent).creating-\(UUID().uuidString.prefix(8))"
             cleanup.stagingPath = staging
-            try buildDatabase(at: staging, masterKey: masterKey, header: header, schemaVersion: options.schemaVersion, actor: options.configuration.actor)
+            try buildDatabase(at: staging, masterKey: masterKey, header: header, schemaVersion: options.schemaVersion, configuration: options.configuration)
 
             do {
                 try KeyHeaderFile(path: location.headerPath).write(header, creating: true)
@@ -89,15 +89,16 @@ extension Vault {
     /// Creates the database file (0600 before SQLite touches it: SQLite gives
     /// the WAL and SHM files the database's mode), applies every migration
     /// and records the vault id, then closes it cleanly so no WAL remains.
-    private static func buildDatabase(at path: String, masterKey: MasterKey, header: KeyHeader, schemaVersion: Int?, actor: String) throws {
+    private static func buildDatabase(
+        at path: String, masterKey: MasterKey, header: KeyHeader, schemaVersion: Int?, configuration: VaultConfiguration
+    ) throws {
         do {
             let fd = try PrivateFile.createExclusive(path)
             Glibc.close(fd)
         } catch {
             throw error.isDiskFull ? VaultError.diskFull(detail: error.description) : VaultError.io(detail: error.description)
         }
-        var options = Connection.Options()
-        options.pageSize = header.cipher.pageSize
+        var options = configuration.connectionOptions(readOnly: false, pageSize: header.cipher.pageSize)
         options.synchronous = "FULL"
         let connection: Connection
         do {
@@ -115,7 +116,7 @@ extension Vault {
                 let slots = header.slots.map { "\($0.id):\($0.kind.rawValue)" }.joined(separator: ",")
                 try AccessLog.record(
                     AccessEvent(action: "vault.init", resource: header.vaultID, detail: ["slots": slots, "schema_version": String(applied.last?.version ?? 0)]),
-                    actor: actor, in: connection)
+                    actor: configuration.actor, in: connection)
             }
             // Fold the WAL into the file so the rename moves everything.
             try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -12,6 +12,10 @@ public struct VaultConfiguration: Sendable {
     public var synchronous = "NORMAL"
     /// Who is acting, as written to `access_log.actor` (e.g. "simvault-cli").
     public var actor = "simvault-library"
+    /// Create and open the database **without encryption** (the header and
+    /// its key slots are made as usual). Only for `simvault-bench`'s
+    /// plaintext baseline; see ``Connection/Options/unsafeIgnoresKey``.
+    package var unsafePlaintextDatabase = false
 
     public init() {}
 
@@ -22,6 +26,7 @@ public struct VaultConfiguration: Sendable {
         options.cacheSizeKiB = cacheSizeKiB
         options.busyTimeoutMilliseconds = Int32(max(0, min(busyTimeout * 1000, Double(Int32.max))))
         options.synchronous = synchronous
+        options.unsafeIgnoresKey = unsafePlaintextDatabase
         return options
     }
 }

@@ -50,24 +50,33 @@ public struct Conversation: Sendable, Equatable, Hashable, Codable, Identifiable
         lastMessageAt = nil
     }
 
-    init(row: Row) throws {
-        id = try row.get("id")
-        userID = try row.get("user_id")
-        agentID = try row.get("agent_id")
-        title = try row.get("title")
-        kind = try row.get("kind")
-        model = try row.get("model")
-        let statusText: String = try row.get("status")
+}
+
+extension Conversation: StatementRecord {
+    static let selection = """
+        id, user_id, agent_id, title, kind, model, status, is_pinned, is_archived, extra, created_at, updated_at,
+        last_message_at
+        """
+    static let columnCount = 13
+
+    init(statement row: Statement) throws {
+        id = try row.get(0)
+        userID = try row.get(1)
+        agentID = try row.get(2)
+        title = try row.get(3)
+        kind = try row.get(4)
+        model = try row.get(5)
+        let statusText: String = try row.get(6)
         guard let status = Status(rawValue: statusText) else {
             throw RowDecodingError(column: "status", detail: "unknown conversation status \(statusText)")
         }
         self.status = status
-        isPinned = try row.get("is_pinned")
-        isArchived = try row.get("is_archived")
-        extra = try row.get("extra")
-        createdAt = try row.get("created_at")
-        updatedAt = try row.get("updated_at")
-        lastMessageAt = try row.get("last_message_at")
+        isPinned = try row.get(7)
+        isArchived = try row.get(8)
+        extra = try row.get(9)
+        createdAt = try row.get(10)
+        updatedAt = try row.get(11)
+        lastMessageAt = try row.get(12)
     }
 }
 

@@ -36,7 +36,7 @@ public struct ConversationStore: Sendable {
     /// The conversation with `id`, or nil.
     public func get(id: String) throws -> Conversation? {
         try vault.readData { db in
-            try db.fetchOne("SELECT * FROM conversations WHERE id = ?", [id]).map(Conversation.init(row:))
+            try db.fetchOne(Conversation.self, "SELECT \(Conversation.selection) FROM conversations WHERE id = ?", [id])
         }
     }
 
@@ -49,9 +49,9 @@ public struct ConversationStore: Sendable {
         query.add("agent_id = ?", filter.agentID)
         return try vault.readData { db in
             try db.fetchAll(
-                "SELECT * FROM conversations \(query.whereClause) ORDER BY is_pinned DESC, updated_at DESC, id LIMIT ? OFFSET ?",
-                query.arguments(limit: filter.limit, offset: filter.offset)
-            ).map(Conversation.init(row:))
+                Conversation.self,
+                "SELECT \(Conversation.selection) FROM conversations \(query.whereClause) ORDER BY is_pinned DESC, updated_at DESC, id LIMIT ? OFFSET ?",
+                query.arguments(limit: filter.limit, offset: filter.offset))
         }
     }
 
@@ -102,9 +102,9 @@ public struct ConversationStore: Sendable {
     }
 
     static func fetch(_ id: String, in db: Connection) throws -> Conversation {
-        guard let row = try db.fetchOne("SELECT * FROM conversations WHERE id = ?", [id]) else {
+        guard let conversation = try db.fetchOne(Conversation.self, "SELECT \(Conversation.selection) FROM conversations WHERE id = ?", [id]) else {
             throw VaultError.recordNotFound(kind: "conversation", id: id)
         }
-        return try Conversation(row: row)
+        return conversation
     }
 }

@@ -26,22 +26,60 @@ public struct Message: Sendable, Equatable, Hashable, Codable, Identifiable {
     /// Unix milliseconds.
     public var updatedAt: Int64
 
-    init(row: Row) throws {
-        id = try row.get("id")
-        conversationID = try row.get("conversation_id")
-        position = try row.get("position")
-        let roleText: String = try row.get("role")
+}
+
+extension Message: StatementRecord {
+    static let selection = "id, conversation_id, position, role, content, content_type, model, tokens, metadata, created_at, updated_at"
+    static let columnCount = 11
+
+    init(statement row: Statement) throws {
+        id = try row.get(0)
+        conversationID = try row.get(1)
+        position = try row.get(2)
+        let roleText: String = try row.get(3)
         guard let role = Role(rawValue: roleText) else {
             throw RowDecodingError(column: "role", detail: "unknown message role \(roleText)")
         }
         self.role = role
-        content = try row.get("content")
-        contentType = try row.get("content_type")
-        model = try row.get("model")
-        tokens = try row.get("tokens")
-        metadata = try row.get("metadata")
-        createdAt = try row.get("created_at")
-        updatedAt = try row.get("updated_at")
+        content = try row.get(4)
+        contentType = try row.get(5)
+        model = try row.get(6)
+        tokens = try row.get(7)
+        metadata = try row.get(8)
+        createdAt = try row.get(9)
+        updatedAt = try row.get(10)
+    }
+}
+
+/// A message to add with ``MessageStore/append(contentsOf:)``: an import of
+/// many messages, in one transaction.
+public struct NewMessage: Sendable, Equatable {
+    public var conversationID: String
+    public var role: Message.Role
+    public var content: String
+    public var contentType: String
+    public var model: String?
+    public var tokens: Int?
+    /// App-specific JSON.
+    public var metadata: String?
+    /// The message id (nil: a new random one).
+    public var id: String?
+    /// Unix milliseconds (nil: now). An import keeps the original time.
+    public var createdAt: Int64?
+
+    public init(
+        conversationID: String, role: Message.Role, content: String, contentType: String = "text", model: String? = nil,
+        tokens: Int? = nil, metadata: String? = nil, id: String? = nil, createdAt: Int64? = nil
+    ) {
+        self.conversationID = conversationID
+        self.role = role
+        self.content = content
+        self.contentType = contentType
+        self.model = model
+        self.tokens = tokens
+        self.metadata = metadata
+        self.id = id
+        self.createdAt = createdAt
     }
 }
 

@@ -34,23 +34,31 @@ public struct Run: Sendable, Equatable, Hashable, Codable, Identifiable {
     /// copy could disagree with the timestamps).
     public var durationMilliseconds: Int64? { completedAt.map { $0 - startedAt } }
 
-    init(row: Row) throws {
-        id = try row.get("id")
-        workflowID = try row.get("workflow_id")
-        workflowVersion = try row.get("workflow_version")
-        agentID = try row.get("agent_id")
-        conversationID = try row.get("conversation_id")
-        let triggerText: String = try row.get("triggered_by"), statusText: String = try row.get("status")
+}
+
+extension Run: StatementRecord {
+    static let selection = """
+        id, workflow_id, workflow_version, agent_id, conversation_id, triggered_by, status, started_at, completed_at,
+        error_message, blocks_executed, tokens_used, api_calls
+        """
+    static let columnCount = 13
+
+    init(statement row: Statement) throws {
+        id = try row.get(0)
+        workflowID = try row.get(1)
+        workflowVersion = try row.get(2)
+        agentID = try row.get(3)
+        conversationID = try row.get(4)
+        let triggerText: String = try row.get(5), statusText: String = try row.get(6)
         guard let trigger = Trigger(rawValue: triggerText), let status = Status(rawValue: statusText) else {
             throw RowDecodingError(column: "status", detail: "unknown run trigger \(triggerText) or status \(statusText)")
         }
         self.trigger = trigger
         self.status = status
-        startedAt = try row.get("started_at")
-        completedAt = try row.get("completed_at")
-        errorMessage = try row.get("error_message")
-        metrics = RunMetrics(
-            blocksExecuted: try row.get("blocks_executed"), tokensUsed: try row.get("tokens_used"), apiCalls: try row.get("api_calls"))
+        startedAt = try row.get(7)
+        completedAt = try row.get(8)
+        errorMessage = try row.get(9)
+        metrics = RunMetrics(blocksExecuted: try row.get(10), tokensUsed: try row.get(11), apiCalls: try row.get(12))
     }
 }
 

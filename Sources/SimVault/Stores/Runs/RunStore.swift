@@ -71,7 +71,7 @@ public struct RunStore: Sendable {
 
     /// The run with `id`, or nil.
     public func get(id: String) throws -> Run? {
-        try vault.readData { db in try db.fetchOne("SELECT \(Self.columns) FROM runs WHERE id = ?", [id]).map(Run.init(row:)) }
+        try vault.readData { db in try db.fetchOne(Run.self, "SELECT \(Run.selection) FROM runs WHERE id = ?", [id]) }
     }
 
     /// The run's input JSON, or nil when it had none.
@@ -94,9 +94,8 @@ public struct RunStore: Sendable {
         query.add("started_at < ?", filter.startedBefore)
         return try vault.readData { db in
             try db.fetchAll(
-                "SELECT \(Self.columns) FROM runs \(query.whereClause) ORDER BY started_at DESC, id LIMIT ? OFFSET ?",
-                query.arguments(limit: filter.limit, offset: filter.offset)
-            ).map(Run.init(row:))
+                Run.self, "SELECT \(Run.selection) FROM runs \(query.whereClause) ORDER BY started_at DESC, id LIMIT ? OFFSET ?",
+                query.arguments(limit: filter.limit, offset: filter.offset))
         }
     }
 
@@ -112,11 +111,6 @@ public struct RunStore: Sendable {
     // MARK: - Private
 
     /// Every column but the (possibly large) input and output.
-    private static let columns = """
-        id, workflow_id, workflow_version, agent_id, conversation_id, triggered_by, status, started_at, completed_at,
-        error_message, blocks_executed, tokens_used, api_calls
-        """
-
     private func insert(
         subjectColumn: String, subjectKind: String, subjectTable: String, subjectID: String, trigger: Run.Trigger,
         input: Data?, conversationID: String?, id: String?
@@ -155,9 +149,9 @@ public struct RunStore: Sendable {
     }
 
     static func fetch(_ id: String, in db: Connection) throws -> Run {
-        guard let row = try db.fetchOne("SELECT \(columns) FROM runs WHERE id = ?", [id]) else {
+        guard let run = try db.fetchOne(Run.self, "SELECT \(Run.selection) FROM runs WHERE id = ?", [id]) else {
             throw VaultError.recordNotFound(kind: "run", id: id)
         }
-        return try Run(row: row)
+        return run
     }
 }

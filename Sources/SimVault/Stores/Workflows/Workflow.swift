@@ -65,17 +65,25 @@ public struct WorkflowSummary: Sendable, Equatable, Hashable, Codable, Identifia
     /// Unix milliseconds.
     public let updatedAt: Int64
 
-    init(row: Row) throws {
-        id = try row.get("id")
-        name = try row.get("name")
-        description = try row.get("description")
-        category = try row.get("category")
-        tags = try WorkflowTags.decode(try row.get("tags"))
-        version = try row.get("version")
-        stateBytes = try row.get("state_bytes")
-        storedBytes = try row.get("stored_bytes")
-        createdAt = try row.get("created_at")
-        updatedAt = try row.get("updated_at")
+}
+
+extension WorkflowSummary: StatementRecord {
+    /// `length(state)` reads only the BLOB's size, not its pages.
+    static let selection =
+        "id, name, description, category, tags, version, state_bytes, length(state) AS stored_bytes, created_at, updated_at"
+    static let columnCount = 10
+
+    init(statement row: Statement) throws {
+        id = try row.get(0)
+        name = try row.get(1)
+        description = try row.get(2)
+        category = try row.get(3)
+        tags = try WorkflowTags.decode(try row.get(4))
+        version = try row.get(5)
+        stateBytes = try row.get(6)
+        storedBytes = try row.get(7)
+        createdAt = try row.get(8)
+        updatedAt = try row.get(9)
     }
 }
 
@@ -110,9 +118,51 @@ enum WorkflowTags {
         String(decoding: try JSONEncoder().encode(tags), as: UTF8.self)
     }
 
+    /// Decodes the array; every list of workflows decodes one per row, so
+    /// the common form (strings without escapes) is read directly and only
+    /// anything else goes through `JSONDecoder`, which decides what it means.
     static func decode(_ text: String) throws -> [String] {
+        if let tags = decodeWithoutEscapes(text) { return tags }
         do { return try JSONDecoder().decode([String].self, from: Data(text.utf8)) } catch {
             throw RowDecodingError(column: "tags", detail: "not a JSON array of strings")
+        }
+    }
+
+    /// `["a", "b"]` with no backslash or control character in a string;
+    /// nil for anything else.
+    static func decodeWithoutEscapes(_ text: String) -> [String]? {
+        var text = text
+        return text.withUTF8 { bytes -> [String]? in
+            var tags: [String] = []
+            var index = 0
+            func skipSpace() {
+                while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x09 || bytes[index] == 0x0A || bytes[index] == 0x0D {
+                    index += 1
+                }
+            }
+            func expect(_ byte: UInt8) -> Bool {
+                skipSpace()
+                guard index < bytes.count, bytes[index] == byte else { return false }
+                index += 1
+                return true
+            }
+            guard expect(UInt8(ascii: "[")) else { return nil }
+            if !expect(UInt8(ascii: "]")) {
+                repeat {
+                    guard expect(UInt8(ascii: "\"")) else { return nil }
+                    let start = index
+                    while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+                        guard bytes[index] >= 0x20, bytes[index] != UInt8(ascii: "\\") else { return nil }
+                        index += 1
+                    }
+                    guard index < bytes.count else { return nil }
+                    tags.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
+                    index += 1
+                } while expect(UInt8(ascii: ","))
+                guard expect(UInt8(ascii: "]")) else { return nil }
+            }
+            skipSpace()
+            return index == bytes.count ? tags : nil
         }
     }
 }

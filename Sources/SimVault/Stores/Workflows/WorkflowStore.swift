@@ -51,11 +51,15 @@ public struct WorkflowStore: Sendable {
     static func save(_ prepared: PreparedWorkflow, in db: Connection) throws -> WorkflowSummary {
         let workflow = prepared.workflow, packed = prepared.packedState, tags = prepared.tags
         let now = Clock.nowMilliseconds()
-        let stored = try db.fetchOne("SELECT state, version FROM workflows WHERE id = ?", [workflow.id])
+        let stored = try db.fetchOne("SELECT state, version, state_bytes FROM workflows WHERE id = ?", [workflow.id])
         if let stored {
             let storedState: Data = try stored.get("state")
             let version: Int = try stored.get("version")
-            if storedState == packed {
+            // Same bytes compressed the same way, or (for a state stored at
+            // another zlib level) the same bytes once inflated.
+            let isUnchanged = try storedState == packed
+                || (try stored.get("state_bytes", as: Int.self) == workflow.state.count && Zlib.decompress(storedState) == workflow.state)
+            if isUnchanged {
                 try db.execute(
                     "UPDATE workflows SET name = ?, description = ?, category = ?, tags = ?, updated_at = ? WHERE id = ?",
                     [workflow.name, workflow.description, workflow.category, tags, now, workflow.id])
@@ -88,10 +92,9 @@ public struct WorkflowStore: Sendable {
     ///   inflate.
     public func load(id: String) throws -> Workflow? {
         let found = try vault.readData { db -> (WorkflowSummary, Data)? in
-            guard let row = try db.fetchOne("SELECT \(Self.summaryColumns), state FROM workflows WHERE id = ?", [id]) else {
-                return nil
+            try db.fetchOne("SELECT \(WorkflowSummary.selection), state FROM workflows WHERE id = ?", [id]) { row in
+                (try WorkflowSummary(statement: row), try row.get(WorkflowSummary.columnCount))
             }
-            return (try WorkflowSummary(row: row), try row.get("state"))
         }
         return try found.map { Workflow(summary: $0.0, state: try Zlib.decompress($0.1)) }
     }
@@ -100,18 +103,20 @@ public struct WorkflowStore: Sendable {
     /// nil when there is no such workflow or version.
     public func load(id: String, version: Int) throws -> Workflow? {
         let found = try vault.readData { db -> (WorkflowSummary, Data)? in
-            guard let current = try db.fetchOne("SELECT \(Self.summaryColumns), state FROM workflows WHERE id = ?", [id]) else {
-                return nil
+            let stateColumn = WorkflowSummary.columnCount
+            let current = try db.fetchOne("SELECT \(WorkflowSummary.selection), state FROM workflows WHERE id = ?", [id]) { row in
+                let summary = try WorkflowSummary(statement: row)
+                return (summary, summary.version == version ? try row.get(stateColumn, as: Data.self) : nil)
             }
-            let summary = try WorkflowSummary(row: current)
-            if summary.version == version { return (summary, try current.get("state")) }
-            guard let old = try db.fetchOne("""
+            guard let current else { return nil }
+            if let state = current.1 { return (current.0, state) }
+            // The history's columns in the order of `WorkflowSummary.selection`.
+            return try db.fetchOne("""
                 SELECT v.workflow_id AS id, v.name, v.description, v.category, v.tags, v.version, v.state_bytes,
                     length(v.state) AS stored_bytes, w.created_at, v.saved_at AS updated_at, v.state
                 FROM workflow_versions v JOIN workflows w ON w.id = v.workflow_id
                 WHERE v.workflow_id = ? AND v.version = ?
-                """, [id, version]) else { return nil }
-            return (try WorkflowSummary(row: old), try old.get("state"))
+                """, [id, version]) { row in (try WorkflowSummary(statement: row), try row.get(stateColumn)) }
         }
         return try found.map { Workflow(summary: $0.0, state: try Zlib.decompress($0.1)) }
     }
@@ -123,9 +128,9 @@ public struct WorkflowStore: Sendable {
         filter.add("category = ?", category)
         return try vault.readData { db in
             try db.fetchAll(
-                "SELECT \(Self.summaryColumns) FROM workflows \(filter.whereClause) ORDER BY updated_at DESC, id LIMIT ? OFFSET ?",
-                filter.arguments(limit: limit, offset: offset)
-            ).map(WorkflowSummary.init(row:))
+                WorkflowSummary.self,
+                "SELECT \(WorkflowSummary.selection) FROM workflows \(filter.whereClause) ORDER BY updated_at DESC, id LIMIT ? OFFSET ?",
+                filter.arguments(limit: limit, offset: offset))
         }
     }
 
@@ -170,14 +175,10 @@ public struct WorkflowStore: Sendable {
         }
     }
 
-    /// `length(state)` reads only the BLOB's size, not its pages.
-    private static let summaryColumns =
-        "id, name, description, category, tags, version, state_bytes, length(state) AS stored_bytes, created_at, updated_at"
-
     static func summary(_ id: String, in db: Connection) throws -> WorkflowSummary {
-        guard let row = try db.fetchOne("SELECT \(summaryColumns) FROM workflows WHERE id = ?", [id]) else {
+        guard let summary = try db.fetchOne(WorkflowSummary.self, "SELECT \(WorkflowSummary.selection) FROM workflows WHERE id = ?", [id]) else {
             throw VaultError.recordNotFound(kind: "workflow", id: id)
         }
-        return try WorkflowSummary(row: row)
+        return summary
     }
 }
