@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// One audited event: an action by an actor on a resource.
 ///

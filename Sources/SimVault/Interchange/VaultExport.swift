@@ -1,5 +1,5 @@
 internal import CSodium
-public import Foundation
+import Foundation
 import VaultKeys
 
 /// What to export.
