@@ -14,11 +14,13 @@ public struct KeyHeader: Codable, Sendable, Equatable {
     /// Highest header version this build reads.
     ///
     /// Version 1 is every header without a pending key rotation; version 2
-    /// adds the optional `rotation` record. A header is always written with
-    /// the lowest version that can hold it (``requiredVersion``), so vaults
-    /// stay readable by older simvault builds except while a rotation is
-    /// pending, when an older build must refuse rather than see only one key.
-    public static let currentVersion = 2
+    /// adds the optional `rotation` record; version 3 adds cipher settings
+    /// other than compatibility 3 (``CipherSettings``). A header is always
+    /// written with the lowest version that can hold it (``requiredVersion``),
+    /// so vaults stay readable by older simvault builds except while a
+    /// rotation is pending (an older build must refuse rather than see only
+    /// one key) or when they use settings an older build does not know.
+    public static let currentVersion = 3
 
     public var format: String
     public var version: Int
@@ -48,12 +50,12 @@ public struct KeyHeader: Codable, Sendable, Equatable {
     }
 
     /// A header for a new vault with no slots yet.
-    public init(vaultID: String, masterKey: MasterKey, createdAt: Date = Date()) {
+    public init(vaultID: String, masterKey: MasterKey, cipher: CipherSettings = CipherSettings(), createdAt: Date = Date()) {
         format = Self.formatName
         version = 1
         self.vaultID = vaultID
         self.createdAt = Int64((createdAt.timeIntervalSince1970 * 1000).rounded())
-        cipher = CipherSettings()
+        self.cipher = cipher
         let check = KeyCheck(masterKey: masterKey, vaultID: vaultID)
         keyID = check.keyID
         keyCheck = check.value
@@ -62,7 +64,9 @@ public struct KeyHeader: Codable, Sendable, Equatable {
     }
 
     /// The lowest format version that can hold this header.
-    public var requiredVersion: Int { rotation == nil ? 1 : 2 }
+    public var requiredVersion: Int {
+        max(rotation == nil ? 1 : 2, cipher.requiredHeaderVersion, rotation?.cipher?.requiredHeaderVersion ?? 1)
+    }
 
     // MARK: - Slots
 
@@ -109,6 +113,7 @@ public struct KeyHeader: Codable, Sendable, Equatable {
         promoted.keyID = rotation.keyID
         promoted.keyCheck = rotation.keyCheck
         promoted.slots = rotation.slots
+        promoted.cipher = rotation.cipher ?? cipher
         promoted.rotation = nil
         return promoted
     }
@@ -119,25 +124,4 @@ public struct KeyHeader: Codable, Sendable, Equatable {
         dropped.rotation = nil
         return dropped
     }
-}
-
-/// SQLCipher parameters that every opener must set because the file does not
-/// record them (DESIGN.md §1).
-public struct CipherSettings: Codable, Sendable, Equatable {
-    /// `PRAGMA cipher_page_size`.
-    public var pageSize: Int = 4096
-    /// Always true: the master key is applied as a raw key (`x'<hex>'`), so no
-    /// PBKDF2 runs at open.
-    public var rawKey: Bool = true
-    /// The SQLCipher major version whose defaults (AES-256-CBC, HMAC-SHA1)
-    /// the file uses; a SQLCipher 4 client needs `PRAGMA cipher_compatibility = 3`.
-    public var compatibility: Int = 3
-
-    enum CodingKeys: String, CodingKey {
-        case pageSize = "page_size"
-        case rawKey = "raw_key"
-        case compatibility
-    }
-
-    public init() {}
 }

@@ -13,6 +13,8 @@ public struct EncryptionReport: Sendable, Codable, Equatable {
     public let headerPath: String
     public let vaultID: String
     public let pageSize: Int
+    /// The SQLCipher compatibility level the file was written with.
+    public let cipherCompatibility: Int
     public let userVersion: Int
     /// Every table with its row count, the same in the source and the copy.
     public let tables: [Table]
@@ -64,6 +66,7 @@ public enum PlaintextEncryption {
         for file in destination.allFiles where FileManager.default.fileExists(atPath: file) {
             throw VaultError.alreadyExists(path: file)
         }
+        try EngineCheck.inspect().requireSupport(forCreating: options.cipher)
         let source = try PlaintextDatabase(path: sourcePath)
         let schema = try SourceSchema(source)
         let slots = try NewKeySlots.make(for: destination, options: options)
@@ -81,8 +84,8 @@ public enum PlaintextEncryption {
         do { Glibc.close(try PrivateFile.createExclusive(staging.path)) } catch {
             throw error.isDiskFull ? VaultError.diskFull(detail: error.description) : VaultError.io(detail: error.description)
         }
-        try copy(schema, from: sourcePath, into: staging, key: slots.masterKey, pageSize: slots.header.cipher.pageSize, progress: progress)
-        try verify(staging, against: schema, key: slots.masterKey, pageSize: slots.header.cipher.pageSize)
+        try copy(schema, from: sourcePath, into: staging, key: slots.masterKey, cipher: slots.header.cipher, progress: progress)
+        try verify(staging, against: schema, key: slots.masterKey, cipher: slots.header.cipher)
         for file in [staging.walPath, staging.shmPath] { unlink(file) }
 
         do { try KeyHeaderFile(path: destination.headerPath).write(slots.header, creating: true) } catch { throw VaultError(error) }
@@ -93,7 +96,7 @@ public enum PlaintextEncryption {
         if removingOriginal { try removePlaintext(sourcePath) }
         let report = EncryptionReport(
             source: sourcePath, path: destination.path, headerPath: destination.headerPath, vaultID: slots.header.vaultID,
-            pageSize: slots.header.cipher.pageSize, userVersion: schema.userVersion,
+            pageSize: slots.header.cipher.pageSize, cipherCompatibility: slots.header.cipher.compatibility, userVersion: schema.userVersion,
             tables: schema.tables.map { EncryptionReport.Table(name: $0.name, rows: $0.rows) },
             slots: slots.header.slots.map { "\($0.id) \($0.kind.rawValue)" }, removedOriginal: removingOriginal)
         return PlaintextEncryptionResult(report: report, recoveryCode: slots.recoveryCode, keyringFailure: slots.keyringFailure)
@@ -101,9 +104,9 @@ public enum PlaintextEncryption {
 
     // MARK: - Copy
 
-    private static func copy(_ schema: SourceSchema, from sourcePath: String, into staging: VaultLocation, key: MasterKey, pageSize: Int, progress: ProgressHandler?) throws {
+    private static func copy(_ schema: SourceSchema, from sourcePath: String, into staging: VaultLocation, key: MasterKey, cipher: CipherSettings, progress: ProgressHandler?) throws {
         var options = Connection.Options()
-        options.pageSize = pageSize
+        options.cipher = cipher
         options.synchronous = "FULL"
         options.usesWAL = schema.usesWAL
         options.usesURIFilename = true
@@ -114,7 +117,7 @@ public enum PlaintextEncryption {
         defer { target.close() }
         func run(_ sql: String, _ what: String) throws {
             do { try target.execute(sql) } catch let error as SQLiteError {
-                throw VaultError.invalidArgument(detail: "cannot copy \(what) of \(sourcePath): \(error.message)\(error.message.contains("no such module") ? " (this SQLCipher 3.4.1 lacks that module)" : ""); nothing was written")
+                throw VaultError.invalidArgument(detail: "cannot copy \(what) of \(sourcePath): \(error.message)\(error.message.contains("no such module") ? " (this SQLCipher lacks that module)" : ""); nothing was written")
             }
         }
         try target.execute("PRAGMA foreign_keys = OFF")
@@ -152,11 +155,11 @@ public enum PlaintextEncryption {
 
     // MARK: - Verify
 
-    private static func verify(_ staging: VaultLocation, against schema: SourceSchema, key: MasterKey, pageSize: Int) throws {
+    private static func verify(_ staging: VaultLocation, against schema: SourceSchema, key: MasterKey, cipher: CipherSettings) throws {
         func failure(_ detail: String) -> VaultError { .corrupt(detail: "the encrypted copy failed verification (\(detail)); nothing was kept") }
         var options = Connection.Options()
         options.isReadOnly = true
-        options.pageSize = pageSize
+        options.cipher = cipher
         let copy: Connection
         do { copy = try Connection(path: staging.path, key: key, options: options) } catch {
             throw failure("it does not open: \(error)")

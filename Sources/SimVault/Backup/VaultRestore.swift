@@ -79,8 +79,12 @@ public enum VaultRestore {
             throw VaultError.invalidArgument(detail: "the backup and the vault are the same file")
         }
         let header = try Vault.loadHeader(backup)
-        let key: MasterKey
-        do { key = try KeyUnlocker(header: header, headerPath: backup.headerPath).unlock(unlock).masterKey } catch {
+        let key: MasterKey, cipher: CipherSettings
+        do {
+            let unlocked = try KeyUnlocker(header: header, headerPath: backup.headerPath).unlock(unlock)
+            key = unlocked.masterKey
+            cipher = header.cipher(for: unlocked.keys[0].generation)
+        } catch {
             throw VaultError(error)
         }
         let current = (try? KeyHeaderFile(path: target.headerPath).load())?.vaultID
@@ -100,7 +104,7 @@ public enum VaultRestore {
         progress?(TransferProgress(phase: "verifying", completed: 0, total: 0, unit: .items))
         let check: VaultFileCheck
         do {
-            check = try VaultFileCheck.run(staged, key: key, pageSize: header.cipher.pageSize, configuration: options.configuration)
+            check = try VaultFileCheck.run(staged, key: key, cipher: cipher, configuration: options.configuration)
         } catch {
             throw VaultError.backupUnusable(path: backup.path, detail: error.detail.replacingOccurrences(of: staged.path, with: backup.path))
         }

@@ -63,6 +63,7 @@ private struct HealthRun {
         let request = unlock.cachingSecrets()
         let header = checkKeyRotation(request, header: loaded)
         self.header = header
+        guard checkCipher(header) else { return skipRest(after: "cipher") }
         guard let unlocked = checkKeySource(request, header: header) else { return skipRest(after: "key check") }
         guard let key = checkDecrypts(unlocked, header: header) else { return skipRest(after: "decrypt") }
         checkIntegrity(key, header: header)
@@ -74,7 +75,7 @@ private struct HealthRun {
     }
 
     private static let allNames = [
-        "engine", "files", "header", "key rotation", "key source", "key check", "decrypt", "vault id",
+        "engine", "files", "header", "key rotation", "cipher", "key source", "key check", "decrypt", "vault id",
         "integrity", "foreign keys", "schema", "backup", "permissions", "size",
     ]
 
@@ -98,10 +99,37 @@ private struct HealthRun {
             add("engine", .failed, "the SQLite library in use is not SQLCipher (PRAGMA cipher_version is empty): keys would be ignored")
         } else if !engine.plainSQLiteLibraries.isEmpty {
             add("engine", .failed, "plain SQLite is loaded into this process (\(engine.plainSQLiteLibraries.joined(separator: ", "))): its symbols could bypass encryption")
+        } else if let reason = engine.unsupportedReason {
+            add("engine", .failed, reason)
         } else {
             let provider = engine.cipherProvider.isEmpty ? "" : " (\(engine.cipherProvider))"
             add("engine", .ok, "SQLCipher \(engine.cipherVersion)\(provider) on SQLite \(engine.sqliteVersion)")
         }
+    }
+
+    /// Whether this engine reads the vault's cipher settings, and (as
+    /// information, never a warning) where they differ from the engine's
+    /// own defaults: every open applies them explicitly.
+    private mutating func checkCipher(_ header: KeyHeader) -> Bool {
+        let engine = EngineCheck.inspect()
+        let settings = header.cipher
+        guard let parsed = engine.engine, parsed.supports(settings) else {
+            let refusal = engine.engine?.refusal(for: settings) ?? .engineUnsupported(detail: "PRAGMA cipher_version says \"\(engine.cipherVersion)\"")
+            add("cipher", .failed, refusal.errorDescription ?? "\(refusal)")
+            return false
+        }
+        var detail = settings.summary
+        let differences = engine.differences(from: settings)
+        if differences.isEmpty {
+            detail += "; the engine's defaults"
+        } else {
+            detail += "; applied at every open, this engine's defaults differ (\(differences.joined(separator: ", ")))"
+        }
+        if let pending = header.rotation?.cipher, pending != settings {
+            detail += "; the pending key rotation moves to \(pending.summary)"
+        }
+        add("cipher", .ok, detail)
+        return true
     }
 
     /// Settles a restore a killed process left half-done; reported under
@@ -201,19 +229,19 @@ private struct HealthRun {
         }
     }
 
-    private func openReader(_ key: MasterKey, header: KeyHeader) throws -> Connection {
+    private func openReader(_ key: UnlockedKey, header: KeyHeader) throws -> Connection {
         try Vault.openConnection(
-            location: location, key: key,
-            options: configuration.connectionOptions(readOnly: true, pageSize: header.cipher.pageSize))
+            location: location, key: key.masterKey,
+            options: configuration.connectionOptions(readOnly: true, cipher: header.cipher(for: key.generation)))
     }
 
     /// Opens the database with the unlocked key (during a rotation: with
     /// whichever of the two keys it accepts) and returns that key.
-    private mutating func checkDecrypts(_ unlocked: UnlockResult, header: KeyHeader) -> MasterKey? {
+    private mutating func checkDecrypts(_ unlocked: UnlockResult, header: KeyHeader) -> UnlockedKey? {
         do {
             let (connection, chosen) = try Vault.openConnection(
                 location: location, firstAcceptedOf: unlocked.keys, header: header,
-                options: configuration.connectionOptions(readOnly: true, pageSize: header.cipher.pageSize))
+                options: configuration.connectionOptions(readOnly: true, cipher: header.cipher))
             defer { connection.close() }
             add("decrypt", .ok, "the database decrypts with the master key")
             do {
@@ -226,14 +254,14 @@ private struct HealthRun {
             } catch {
                 add("vault id", .failed, "cannot read the vault id: \(describe(error))")
             }
-            return chosen.masterKey
+            return chosen
         } catch {
             add("decrypt", .failed, describe(error))
             return nil
         }
     }
 
-    private mutating func checkIntegrity(_ key: MasterKey, header: KeyHeader) {
+    private mutating func checkIntegrity(_ key: UnlockedKey, header: KeyHeader) {
         do {
             let connection = try openReader(key, header: header)
             defer { connection.close() }
@@ -259,7 +287,7 @@ private struct HealthRun {
         }
     }
 
-    private mutating func checkForeignKeys(_ key: MasterKey, header: KeyHeader) {
+    private mutating func checkForeignKeys(_ key: UnlockedKey, header: KeyHeader) {
         do {
             let connection = try openReader(key, header: header)
             defer { connection.close() }
@@ -275,7 +303,7 @@ private struct HealthRun {
         }
     }
 
-    private mutating func checkSchema(_ key: MasterKey, header: KeyHeader) {
+    private mutating func checkSchema(_ key: UnlockedKey, header: KeyHeader) {
         do {
             let connection = try openReader(key, header: header)
             defer { connection.close() }
@@ -298,7 +326,7 @@ private struct HealthRun {
     /// The age of the last verified backup: a warning once it is older than
     /// ``VaultHealth/backupMaximumAge`` (or when a vault that old was never
     /// backed up).
-    private mutating func checkBackup(_ key: MasterKey, header: KeyHeader) {
+    private mutating func checkBackup(_ key: UnlockedKey, header: KeyHeader) {
         do {
             let connection = try openReader(key, header: header)
             defer { connection.close() }
@@ -335,7 +363,7 @@ private struct HealthRun {
         }
     }
 
-    private mutating func checkSize(_ key: MasterKey, header: KeyHeader) {
+    private mutating func checkSize(_ key: UnlockedKey, header: KeyHeader) {
         do {
             let connection = try openReader(key, header: header)
             defer { connection.close() }

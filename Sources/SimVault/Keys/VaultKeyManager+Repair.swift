@@ -76,6 +76,7 @@ extension VaultKeyManager {
         if change.header.rotation != nil {
             change.repaired = try resolveRotation(in: &change, unlock: unlock)
         }
+        removeAbandonedEncryptedCopies()
         // Orphans only come from keyring slots; a vault without one never
         // makes the keyring wait.
         if unlock.usesKeyring, !change.header.slots(ofKind: .keyring).isEmpty {
@@ -133,18 +134,25 @@ extension VaultKeyManager {
     /// Which of the unlocked keys opens the database (read-only probes), or
     /// nil when none does.
     func keyInUse(of unlocked: UnlockResult, header: KeyHeader) throws -> UnlockedKey? {
-        let options = configuration.connectionOptions(readOnly: true, pageSize: header.cipher.pageSize)
+        var unreadable: VaultError?
         for key in unlocked.keys {
+            let options = configuration.connectionOptions(readOnly: true, cipher: header.cipher(for: key.generation))
             do {
                 let connection = try Connection(path: location.path, key: key.masterKey, options: options)
                 connection.close()
                 return key
             } catch let error as SQLiteError where error.isNotADatabase {
                 continue
+            } catch let error as VaultError where error.isCipherNewerThanEngine {
+                // This engine cannot try that key's settings; another key
+                // may decide. If none opens, that, not damage, is the cause.
+                unreadable = error
+                continue
             } catch let error as SQLiteError {
                 throw VaultError.classify(error, path: location.path) ?? VaultError.io(detail: "cannot open \(location.path): \(error.message)")
             }
         }
+        if let unreadable { throw unreadable }
         return nil
     }
 

@@ -41,9 +41,9 @@ enum ExitCodes {
         case .noKeySource: return noKeySource
         case .corrupt, .backupUnusable, .notAVault: return corrupt
         case .busy: return busy
-        case .schemaNewer, .headerNewer: return newerThanBinary
+        case .schemaNewer, .headerNewer, .cipherNewerThanEngine: return newerThanBinary
         case .invalidArgument: return usage
-        case .alreadyExists, .engineNotSQLCipher, .diskFull, .io, .keyManagement, .closed: return failure
+        case .alreadyExists, .engineNotSQLCipher, .engineUnsupported, .diskFull, .io, .keyManagement, .closed: return failure
         case .schemaOutdated, .migrationFailed, .recordNotFound: return failure
         }
     }
