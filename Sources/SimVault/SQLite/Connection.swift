@@ -129,8 +129,12 @@ public final class Connection {
             try verifyFileStillInPlace()
             try applyPragmas(options)
         } catch {
-            sqlite3_close(handle)
-            isClosed = true
+            // The open steps leave prepared statements in the cache, and
+            // sqlite3_close refuses (SQLITE_BUSY) to close a handle with
+            // unfinalized statements: the handle, and on SQLite 3.51 the
+            // SHARED lock a failed exclusive open had taken, would leak and
+            // keep this process's own retry waiting for itself.
+            close()
             throw error
         }
     }
