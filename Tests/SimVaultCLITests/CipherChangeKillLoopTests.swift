@@ -49,23 +49,12 @@ struct CipherChangeKillLoopTests {
         var failures = 0
         for round in 1...Self.rounds {
             let target = 7 - current
+            // Even rounds: a random moment after the rotation is recorded
+            // (the copy, its verification, the rename, the steps after it).
             let headerInode = KillLoopTests.inode(fixture.headerPath)
-            let child = try Subprocess(ProjectPaths.simvault(on: .sqlcipher4), rekey(to: target), environment: session.environment, withStdin: false)
-            let delay: Double
-            if round.isMultiple(of: 2) {
-                // A random moment after the rotation is recorded: the copy,
-                // its verification, the rename and the steps after it.
-                let deadline = Date().addingTimeInterval(60)
-                while KillLoopTests.inode(fixture.headerPath) == headerInode, child.poll() == nil, Date() < deadline { usleep(500) }
-                delay = Double.random(in: 0...(duration * 0.6))
-            } else {
-                delay = Double.random(in: 0...(duration * 1.2))
-            }
-            usleep(useconds_t(delay * 1_000_000))
-            child.send(SIGKILL)
-            let status = child.wait(timeout: 60).status
-            _ = Subprocess.readAll(child.stdoutFD)
-            _ = Subprocess.readAll(child.stderrFD)
+            let status = try KillLoopTests.runAndKill(
+                environment: session.environment, program: ProjectPaths.simvault(on: .sqlcipher4), rekey(to: target), round: round,
+                wholeRun: duration, afterChange: duration * 0.6, changed: { KillLoopTests.inode(fixture.headerPath) != headerInode })
 
             // As the crash left it, with the password alone.
             let rows = try session.simvault(["sql", rowsQuery] + password + fixture.vault, on: .sqlcipher4)
