@@ -6,7 +6,7 @@
 #   make test   install packages if missing, build, check the binary links
 #               only libsqlcipher, run the whole test suite against a real,
 #               private gnome-keyring
-#   make bench  the benchmark behind README "Performance" (release build,
+#   make bench  the benchmark behind docs/performance.md (release build,
 #               a few minutes); make bench-quick checks it still runs (CI)
 #
 # Swift 6 is expected on PATH or at /opt/swift/usr/bin.

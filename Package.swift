@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layering (DESIGN.md §2): the `simvault` CLI -> `SimVault` -> `VaultSchema`,
+// Layering (docs/DESIGN.md §2): the `simvault` CLI -> `SimVault` -> `VaultSchema`,
 // `VaultKeys` -> C system-library modules. Nothing below the CLI talks to the
 // terminal.
 //
@@ -58,7 +58,7 @@ let package = Package(
             dependencies: ["SimVault", "CProcessHardening", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSwift),
 
-        // MARK: Benchmarks (README "Performance"; `make bench`, `make bench-quick`)
+        // MARK: Benchmarks (docs/performance.md; `make bench`, `make bench-quick`)
         .executableTarget(
             name: "simvault-bench", dependencies: ["SimVault", "VaultKeys", "CSQLCipher", "CSecret", "CSodium", "CZlib"],
             path: "Benchmarks", swiftSettings: strictSwift),

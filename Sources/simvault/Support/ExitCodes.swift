@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import SimVault
 
-/// The stable exit codes of the CLI contract (DESIGN.md §4), in one table.
+/// The stable exit codes of the CLI contract (docs/DESIGN.md §4), in one table.
 enum ExitCodes {
     static let failure: Int32 = 1
     static let usage: Int32 = 64
