@@ -32,7 +32,7 @@ struct SimVaultCommand: ParsableCommand {
         umask(0o077)
         ProcessHardening.apply()
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(GlobalOptionOrder.normalized(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch {
             if let code = ExitCodes.code(for: error) {
