@@ -8,6 +8,7 @@
 #               private gnome-keyring
 #   make bench  the benchmark behind docs/performance.md (release build,
 #               a few minutes); make bench-quick checks it still runs (CI)
+#   make docs   the library's API documentation (DocC) into .build/docs
 #   make install    the release binary, bash/zsh/fish completions and a man
 #                   page under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local);
 #                   make uninstall removes exactly those files
@@ -22,7 +23,7 @@ SWIFT ?= swift
 # session, so a few workers are enough on small machines.
 TEST_FLAGS ?=
 
-.PHONY: all bootstrap build release demo test sanitize fuzz check-linkage bench bench-quick install uninstall clean
+.PHONY: all bootstrap build release demo test sanitize fuzz check-linkage bench bench-quick docs install uninstall clean
 
 all: build
 
@@ -73,6 +74,13 @@ bench: bootstrap
 bench-quick: bootstrap
 	$(SWIFT) build --product simvault-bench
 	scripts/with-keyring -- .build/debug/simvault-bench --quick
+
+# The library's API documentation (Sources/SimVault/SimVault.docc), as a
+# static site in .build/docs (open .build/docs/index.html through any web
+# server, or `python3 -m http.server -d .build/docs`).
+docs: bootstrap
+	$(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation \
+	  --target SimVault --disable-indexing --transform-for-static-hosting --output-path .build/docs
 
 # Installation, like a distribution package would lay it out. DESTDIR is
 # honoured for staged installs (CI installs into a temporary directory).
