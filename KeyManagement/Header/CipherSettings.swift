@@ -1,5 +1,5 @@
 /// SQLCipher parameters that every opener must set because the file does not
-/// record them (DESIGN.md §1). The key header stores them; every connection
+/// record them (docs/DESIGN.md §1). The key header stores them; every connection
 /// applies them explicitly, on whichever SQLCipher it runs (3.4 or 4.x),
 /// before the first read.
 ///
