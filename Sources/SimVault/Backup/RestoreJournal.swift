@@ -162,7 +162,9 @@ struct RestoreJournal: Codable, Equatable {
     private func sync(_ target: VaultLocation, _ aside: VaultLocation?) throws {
         do {
             try PrivateFile.syncDirectory(target.directory)
-            if let aside { try PrivateFile.syncDirectory(aside.directory) }
+            // A restore killed after writing its journal but before making
+            // `<vault>.backups` moved nothing there: nothing to sync.
+            if let aside, FileManager.default.fileExists(atPath: aside.directory) { try PrivateFile.syncDirectory(aside.directory) }
         } catch {
             throw VaultError.io(detail: error.description)
         }

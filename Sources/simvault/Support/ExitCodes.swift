@@ -29,7 +29,7 @@ enum ExitCodes {
         (noKeySource, "no key source available (keyring missing or locked and no password given)"),
         (corrupt, "vault or key header corrupt or tampered with"),
         (busy, "vault busy (another process holds it)"),
-        (newerThanBinary, "vault (schema or header format) newer than this simvault"),
+        (newerThanBinary, "vault (schema, header format or cipher settings) newer than this simvault or the SQLCipher it runs on"),
         (notFound, "vault or key header not found"),
     ]
 
