@@ -63,7 +63,7 @@ test: bootstrap
 # The engine-explicit interop suites already ran in `make test`; kill loops
 # and damage loops run fewer rounds here.
 SQLCIPHER4_SKIP := 'EngineInteropTests|CipherChangeKillLoopTests|engineInteropTestsWereEnabled'
-SQLCIPHER4_ROUNDS := SIMVAULT_KILL_ROUNDS=8 SIMVAULT_TRANSFER_KILL_ROUNDS=8 SIMVAULT_CRASH_ROUNDS=20 SIMVAULT_DAMAGE_CASES=20
+SQLCIPHER4_ROUNDS := SIMVAULT_KILL_ROUNDS=8 SIMVAULT_TRANSFER_KILL_ROUNDS=8 SIMVAULT_CRASH_ROUNDS=60 SIMVAULT_DAMAGE_CASES=20
 test-sqlcipher4: bootstrap
 	$(SWIFT) build --build-tests
 	SIMVAULT_REQUIRE_KEYRING_TESTS=1 SIMVAULT_TEST_ENGINE=sqlcipher4 $(SQLCIPHER4_ROUNDS) $(WITH_SQLCIPHER4_ENV) \
