@@ -24,8 +24,9 @@ struct RestoreJournalTests {
         try #require(ownMessages == 1)
         test.vault.close()
         let target = test.location
-        let staged = VaultLocation(path: target.directory + "/.vault.db.restoring-999999-test")
-        let aside = VaultLocation(path: target.path + ".backups/vault-replaced-test.db")
+        // The names a restore makes (the journal is refused for any other).
+        let staged = VaultLocation(path: target.directory + "/.vault.db.restoring-999999-0123abcd")
+        let aside = UTCFormat.backupsDirectoryLocation(for: target, "replaced", at: Date())
         try FileManager.default.createDirectory(atPath: aside.directory, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: backup.path, toPath: staged.path)
         try FileManager.default.copyItem(atPath: backup.headerPath, toPath: staged.headerPath)
@@ -65,7 +66,7 @@ struct RestoreJournalTests {
     func runningRestoreIsLeftAlone() throws {
         let test = try TestVault(label: "journal-busy")
         test.vault.close()
-        let staged = VaultLocation(path: test.location.directory + "/.vault.db.restoring-1-test")
+        let staged = StagingFiles.location(beside: test.location, marker: RestoreJournal.stagingMarker)
         let journal = RestoreJournal(target: test.location, staged: staged, aside: nil)
         try journal.write()
         let held = try VaultKeyManager.acquireLock(for: test.location)
