@@ -52,9 +52,14 @@ public struct VaultBackupName: Sendable {
         }.sorted { $0.1 > $1.1 }
     }
 
+    /// A key header is a few KiB; a larger file under a header's name is
+    /// not read.
+    static let maximumHeaderSize: Int64 = 1 << 20
+
     /// Whether the files at `location` are a backup of this vault.
     private func isBackup(_ location: VaultLocation) -> Bool {
-        guard let database = Self.ownedFile(location.path), let header = Self.ownedFile(location.headerPath), header.size > 0,
+        guard let database = Self.ownedFile(location.path), let header = Self.ownedFile(location.headerPath),
+              header.size > 0, header.size <= Self.maximumHeaderSize,
               let loaded = try? KeyHeaderFile(path: location.headerPath).load(), loaded.vaultID == vaultID,
               database.size > 0, database.size % Int64(loaded.cipher.pageSize) == 0
         else { return false }

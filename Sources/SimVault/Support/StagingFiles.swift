@@ -36,8 +36,9 @@ enum StagingFiles {
     /// The pid of `<pid>-<8 lowercase hex digits>`, nil for anything else.
     private static func processID(inTail tail: String) -> Int32? {
         let parts = tail.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts[1].count == 8, parts[1].allSatisfy({ $0.isHexDigit && !$0.isUppercase }),
-              parts[0].allSatisfy(\.isASCII), let pid = Int32(parts[0]), pid > 0 else { return nil }
+        guard parts.count == 2, parts[1].count == 8, parts[1].allSatisfy({ $0.isASCII && $0.isHexDigit && !$0.isUppercase }),
+              !parts[0].isEmpty, parts[0].allSatisfy({ $0.isASCII && $0.isNumber }), let pid = Int32(parts[0]), pid > 0
+        else { return nil }
         return pid
     }
 
