@@ -78,7 +78,7 @@ public enum VaultRestore {
         guard standardized(backup.path) != standardized(target.path) else {
             throw VaultError.invalidArgument(detail: "the backup and the vault are the same file")
         }
-        let header = try Vault.loadHeader(backup)
+        let header = try Vault.loadHeader(backup, verifyingFiles: false)
         let key: MasterKey, cipher: CipherSettings
         do {
             let unlocked = try KeyUnlocker(header: header, headerPath: backup.headerPath).unlock(unlock)
@@ -96,8 +96,10 @@ public enum VaultRestore {
         try createDirectory(target.directory)
         // A restore a killed process left half-done is settled first.
         _ = try RestoreJournal.recover(target)
-        StagingFiles.removeAbandoned(in: target.directory, marker: ".restoring-")
-        let staged = StagingFiles.location(beside: target, marker: ".restoring-")
+        try VaultFiles.verify(target)
+        try VaultFiles.verifyBackupsDirectory(of: target)
+        StagingFiles.removeAbandoned(in: target.directory, marker: RestoreJournal.stagingMarker)
+        let staged = StagingFiles.location(beside: target, marker: RestoreJournal.stagingMarker)
         // Staged files that were moved into place no longer exist here.
         defer { for file in [staged.path, staged.walPath, staged.shmPath, staged.headerPath] { unlink(file) } }
         try VaultSnapshot.copyFiles([(backup.headerPath, staged.headerPath), (backup.path, staged.path)], progress: progress)

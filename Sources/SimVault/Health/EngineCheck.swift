@@ -23,6 +23,9 @@ public struct EngineCheck: Sendable {
     /// Shared objects named like the plain SQLite library that are mapped
     /// into this process (from /proc/self/maps).
     public let plainSQLiteLibraries: [String]
+    /// Whether SQLite's `open` refuses a symbolic link at a side file's
+    /// name (``SideFileLinks``).
+    public let refusesLinkedSideFiles: Bool
 
     /// Inspects the running process.
     public static func inspect() -> EngineCheck {
@@ -48,7 +51,7 @@ public struct EngineCheck: Sendable {
         return EngineCheck(
             cipherVersion: version, engine: CipherEngine(cipherVersion: version), cipherProvider: provider,
             sqliteVersion: Connection.sqliteVersion, defaultPageSize: pageSize, defaultCompatibility: compatibility,
-            plainSQLiteLibraries: mappedPlainSQLite())
+            plainSQLiteLibraries: mappedPlainSQLite(), refusesLinkedSideFiles: SideFileLinks.areRefused)
     }
 
     /// Whether the process is safe to write encrypted data with.

@@ -90,6 +90,8 @@ public final class Connection {
     ///   ``VaultError/busy(detail:)`` (the file was replaced while this
     ///   connection waited for it).
     public init(path: String, key: MasterKey?, options: Options = Options()) throws {
+        // Before SQLite opens anything: no link at a side file's name is followed.
+        _ = SideFileLinks.areRefused
         var flags = SQLITE_OPEN_NOMUTEX
         if options.usesURIFilename { flags |= SQLITE_OPEN_URI }
         if options.isReadOnly {
