@@ -72,7 +72,7 @@ struct RestoreJournalTests {
         let target = test.location
         let staged = StagingFiles.location(beside: target, marker: RestoreJournal.stagingMarker)
         let aside = UTCFormat.backupsDirectoryLocation(for: target, "replaced", at: Date())
-        if steps >= 0 { try FileManager.default.createDirectory(atPath: aside.directory, withIntermediateDirectories: true) }
+        try FileManager.default.createDirectory(atPath: aside.directory, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: target.path, toPath: staged.path)
         try FileManager.default.copyItem(atPath: target.headerPath, toPath: staged.headerPath)
         if !FileManager.default.fileExists(atPath: target.walPath) {
