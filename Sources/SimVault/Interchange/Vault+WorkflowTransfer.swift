@@ -200,6 +200,9 @@ struct SimWorkflowImport {
     /// The id to keep (Sim's, or the bundle's) unless the vault has it.
     var preferredID: String?
     var name: String
+    /// The description, when not the file's own (`state.metadata.description`,
+    /// then `workflow.description`).
+    var description: String?
     var category: String?
     /// The file or entry, for the report.
     var origin: String
@@ -225,7 +228,7 @@ struct SimWorkflowImport {
 
     func prepared() throws -> Prepared {
         let workflow = Workflow(
-            id: preferredID, name: name, description: file.description ?? "", category: category ?? Workflow.defaultCategory,
+            id: preferredID, name: name, description: description ?? file.description ?? "", category: category ?? Workflow.defaultCategory,
             state: file.stateBytes)
         return Prepared(workflow: try WorkflowStore.prepare(workflow), source: source, origin: origin, blocks: file.blockCount, edges: file.edgeCount)
     }

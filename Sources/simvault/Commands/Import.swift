@@ -6,14 +6,14 @@ extension SimVaultCommand {
     /// `simvault import ...`.
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Bring data into the vault: Sim workflows, simvault exports, AionUi and LibreOllama databases.",
+            abstract: "Bring data into the vault: Sim workflows and databases, simvault exports, AionUi and LibreOllama databases.",
             discussion: """
                 Every import is all or nothing: the input is checked and written in one transaction; \
                 invalid, truncated or foreign input is refused (exit 64) and the vault is not changed. \
                 Records already in the vault (same id) are skipped, so running an import twice adds \
                 nothing the second time. Source files are only read.
                 """,
-            subcommands: [Workflow.self, Conversations.self, AionUi.self, LibreOllama.self])
+            subcommands: [Workflow.self, Conversations.self, AionUi.self, LibreOllama.self, SimPostgres.self])
     }
 }
 
