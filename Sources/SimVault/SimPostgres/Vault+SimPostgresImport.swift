@@ -188,7 +188,10 @@ struct SimPostgresImportRun {
     /// The workflow's state as Sim's UI export, checked as Sim's importer
     /// checks a file.
     private func assemble(_ workflow: SimPostgresSource.WorkflowRow, _ rows: SimPostgresSource.GraphRows) throws -> SimWorkflowFile {
-        let metadata = SimWorkflowAssembly.metadata(name: workflow.name, description: workflow.description, exportedAt: importedAt)
+        // The state as of the workflow's last change in Sim (every export
+        // from the vault renews it): the same database imports the same.
+        let asOf = workflow.updatedAt.map { Date(timeIntervalSince1970: Double($0) / 1000) } ?? importedAt
+        let metadata = SimWorkflowAssembly.metadata(name: workflow.name, description: workflow.description, exportedAt: asOf)
         var variables: JSONValue?
         if let text = workflow.variables {
             do { variables = SimWorkflowAssembly.exportedVariables(try SimWorkflowAssembly.parse(text)) } catch {
@@ -207,7 +210,7 @@ struct SimPostgresImportRun {
             // new, empty canvas); its export is an empty graph.
             state = try SimWorkflowAssembly.state(blocks: [], edges: [], subflows: [], metadata: metadata, variables: variables ?? .object(JSONObject()))
         }
-        let envelope = JSONObject(["version": .string(SimWorkflowFile.supportedVersions[0]), "exportedAt": .string(SimWorkflowFile.isoTimestamp(importedAt)), "state": .null])
+        let envelope = JSONObject(["version": .string(SimWorkflowFile.supportedVersions[0]), "exportedAt": .string(SimWorkflowFile.isoTimestamp(asOf)), "state": .null])
         let file = SimWorkflowFile(state: state, envelope: envelope, wrapper: nil)
         do { try SimWorkflowChecks.validate(file, source: "workflow \(workflow.id)") } catch let error as VaultError {
             let prefix = "workflow \(workflow.id) is not a Sim workflow: "
