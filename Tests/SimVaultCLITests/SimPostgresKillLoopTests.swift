@@ -41,23 +41,8 @@ struct SimPostgresKillLoopTests {
         #expect(after["workflows"]?.rows == Self.workflows && (after["runs"]?.rows ?? 0) > 0)
         #expect(before["conversations"] == after["conversations"] && before["messages"] == after["messages"])
 
-        var tally: [String: Int] = [:]
-        var failures = 0
-        for round in 1...Self.rounds {
-            try TransferKillLoopTests.resetToBaseline(test, baseline)
-            let status = try KillLoopTests.runAndKill(
-                environment: environment, arguments, round: round, wholeRun: duration, afterChange: duration * 1.6, changed: { true })
-            let now = try? Self.data(test)
-            let whole = now == before || now == after
-            #expect(whole, "round \(round): part of the import is in the vault, or earlier rows are missing")
-            let health = try test.cli(["health"])
-            #expect(health.status <= 1, "round \(round): \(health)")
-            let outcome = status == 0 ? "import completed before the kill"
-                : now == after ? "killed after the import committed: all of it is there"
-                : "killed before the import committed: none of it is there"
-            tally[outcome, default: 0] += 1
-            if !whole || health.status > 1 { failures += 1 }
-        }
+        let (tally, failures) = try TransferKillLoopTests.importKillRounds(
+            Self.rounds, test, baseline, arguments, environment: environment, duration: duration, before: before, after: after) { try Self.data(test) }
         // The next import after a kill completes: the same vault as an uninterrupted one.
         let final = try ProcessRunner.run(ProjectPaths.simvaultBinary, arguments, environment: environment, timeout: 300)
         #expect(final.status == 0, "\(final)")

@@ -117,11 +117,8 @@ struct SimWorkflowFormsTests {
     func simZipImport() throws {
         let test = try TestVault(label: "sim-zip")
         test.vault.close()
-        let corpus = try SimWorkflowCorpus.write(into: test.directory.path)
-        let ids = (1...5).map { String(format: "0a1b2c3d-0000-4000-8000-%012d", $0) }
-        let folders = ["", "Customer Support", "Customer Support/Tier 2 — urgent", "Données", ""]
-        let zip = test.directory.file("workspace-export.zip")
-        try SimWorkflowForms.writeSimZip(files: corpus.map(\.path), folders: folders, ids: ids, to: zip)
+        let (corpus, zip) = try Self.workspaceZip(in: test)
+        let (ids, folders) = (Self.zipIDs, Self.zipFolders)
         let report = try ExternalTools.json(try test.cliOK(["import", "workflow", zip, "--json"]))
         let items = try #require(report["workflows"] as? [[String: Any]])
         #expect(items.count == 5)
@@ -149,11 +146,8 @@ struct SimWorkflowFormsTests {
     func simZipExport() throws {
         let test = try TestVault(label: "sim-zip-out")
         test.vault.close()
-        let corpus = try SimWorkflowCorpus.write(into: test.directory.path)
-        let ids = (1...5).map { String(format: "0a1b2c3d-0000-4000-8000-%012d", $0) }
-        let folders = ["", "Customer Support", "Customer Support/Tier 2 — urgent", "Données", ""]
-        let source = test.directory.file("in.zip")
-        try SimWorkflowForms.writeSimZip(files: corpus.map(\.path), folders: folders, ids: ids, to: source)
+        let source = try Self.workspaceZip(in: test).path
+        let (ids, folders) = (Self.zipIDs, Self.zipFolders)
         try test.cliOK(["import", "workflow", source])
 
         let archive = test.directory.file("out.zip")
@@ -232,6 +226,18 @@ struct SimWorkflowFormsTests {
             // The same file through the Python statement of Sim's checks.
             #expect(try SimWorkflowForms.simAccepts(path) == sim)
         }
+    }
+
+    /// Sim's ids and folder paths of the five corpus workflows in ``workspaceZip(in:)``.
+    static let zipIDs = (1...5).map { String(format: "0a1b2c3d-0000-4000-8000-%012d", $0) }
+    static let zipFolders = ["", "Customer Support", "Customer Support/Tier 2 — urgent", "Données", ""]
+
+    /// The corpus written into `test`'s directory, and a Sim workspace ZIP of it.
+    static func workspaceZip(in test: TestVault) throws -> (corpus: [(path: String, blocks: Int)], path: String) {
+        let corpus = try SimWorkflowCorpus.write(into: test.directory.path)
+        let path = test.directory.file("workspace-export.zip")
+        try SimWorkflowForms.writeSimZip(files: corpus.map(\.path), folders: zipFolders, ids: zipIDs, to: path)
+        return (corpus, path)
     }
 
     /// Imports `path` and returns the one report item.

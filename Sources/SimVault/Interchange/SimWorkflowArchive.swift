@@ -38,6 +38,15 @@ public enum SimWorkflowArchive {
         let category: String?
     }
 
+    /// A stored workflow on its way out, with the vault's name for it (a
+    /// file imported without a name in it keeps none).
+    struct Exported {
+        let id: String
+        let name: String
+        let category: String
+        let file: SimWorkflowFile
+    }
+
     /// Reads and checks every workflow of the archive.
     static func read(_ archive: ZipArchiveReader) throws -> [Entry] {
         let folderNames = try realFolderPaths(archive)
@@ -93,9 +102,7 @@ public enum SimWorkflowArchive {
     /// from the categories (`a/b` is folder `b` inside folder `a`; the
     /// default category `general` is the top level), then
     /// `<folders>/<name>-<id>.json` for each workflow.
-    static func write(
-        _ workflows: [(id: String, category: String, file: SimWorkflowFile)], to path: String, createdAt: Date
-    ) throws -> WorkflowBundleReport {
+    static func write(_ workflows: [Exported], to path: String, createdAt: Date) throws -> WorkflowBundleReport {
         var folders: [String: (id: String, name: String, parent: String?)] = [:]
         var folderOrder: [String] = []
         func folderID(_ names: [String]) -> String? {
@@ -113,11 +120,12 @@ public enum SimWorkflowArchive {
         for workflow in workflows {
             let names = folderNames(of: workflow.category)
             _ = folderID(names)
-            let fileName = "\(SimWorkflowName.pathSegment(workflow.file.name ?? "workflow"))-\(workflow.id).json"
+            // Sim names a workflow without a name inside from its file name.
+            let fileName = "\(SimWorkflowName.pathSegment(workflow.name))-\(workflow.id).json"
             let entry = (names.map(SimWorkflowName.pathSegment) + [fileName]).joined(separator: "/")
             let data = workflow.file.serialized()
             items.append(WorkflowBundle.Manifest.Item(
-                id: workflow.id, name: workflow.file.name ?? "", file: entry, bytes: data.count, sha256: AttachmentStore.sha256(data)))
+                id: workflow.id, name: workflow.name, file: entry, bytes: data.count, sha256: AttachmentStore.sha256(data)))
             contents.append((entry, data))
         }
         let folderList = folderOrder.enumerated().map { position, key -> JSONValue in

@@ -82,7 +82,7 @@ extension Vault {
     public func exportWorkflowBundle(ids: [String], to path: String) throws -> WorkflowBundleReport {
         let now = Date()
         let files = try exportedFiles(ids: ids, at: now)
-        let report = try WorkflowBundle.write(files.map { ($0.id, $0.file) }, to: path, createdAt: now)
+        let report = try WorkflowBundle.write(files.map { ($0.id, $0.name, $0.file) }, to: path, createdAt: now)
         try recordAccess(AccessEvent(action: "workflow.export", resource: path, detail: ["format": "simworkflow", "count": String(files.count)]))
         return report
     }
@@ -164,14 +164,16 @@ extension Vault {
             stateBytes: summary.stateBytes, source: prepared.origin, form: prepared.source.form)
     }
 
-    private func exportedFiles(ids: [String], at now: Date) throws -> [(id: String, category: String, file: SimWorkflowFile)] {
-        let files = try readData { db -> [(id: String, category: String, file: SimWorkflowFile)] in
+    private func exportedFiles(ids: [String], at now: Date) throws -> [SimWorkflowArchive.Exported] {
+        let files = try readData { db -> [SimWorkflowArchive.Exported] in
             let chosen = ids.isEmpty ? try db.fetchAll("SELECT id FROM workflows ORDER BY name, id").map { try $0.get(0, as: String.self) } : ids
             return try chosen.map { id in
-                guard let category: String = try db.scalar("SELECT category FROM workflows WHERE id = ?", [id]) else {
+                guard let row = try db.fetchOne("SELECT name, category FROM workflows WHERE id = ?", [id]) else {
                     throw VaultError.recordNotFound(kind: "workflow", id: id)
                 }
-                return (id, category, try Self.simWorkflowFile(id: id, exportedAt: now, form: .uiExport, in: db))
+                return SimWorkflowArchive.Exported(
+                    id: id, name: try row.get("name"), category: try row.get("category"),
+                    file: try Self.simWorkflowFile(id: id, exportedAt: now, form: .uiExport, in: db))
             }
         }
         guard !files.isEmpty else { throw VaultError.invalidArgument(detail: "the vault has no workflows to export") }

@@ -56,11 +56,11 @@ public enum WorkflowBundle {
         let file: SimWorkflowFile
     }
 
-    static func write(_ workflows: [(id: String, file: SimWorkflowFile)], to path: String, createdAt: Date) throws -> WorkflowBundleReport {
+    static func write(_ workflows: [(id: String, name: String, file: SimWorkflowFile)], to path: String, createdAt: Date) throws -> WorkflowBundleReport {
         var items: [Manifest.Item] = []
         var contents: [(String, Data)] = []
         for (position, workflow) in workflows.enumerated() {
-            let name = workflow.file.name ?? "workflow"
+            let name = workflow.name
             let entry = String(format: "workflows/%02d-%@.json", position + 1, slug(name))
             let data = workflow.file.serialized()
             items.append(Manifest.Item(id: workflow.id, name: name, file: entry, bytes: data.count, sha256: AttachmentStore.sha256(data)))
