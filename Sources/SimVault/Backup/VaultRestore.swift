@@ -122,9 +122,8 @@ public enum VaultRestore {
         if target.databaseExists { lock = try VaultExclusiveUse(target) }
         defer { lock?.release() }
         let aside = target.databaseExists ? replacedLocation(for: target) : nil
-        // The directory the journal names exists before the journal does: a
-        // restore killed between the two must leave nothing the next open
-        // cannot settle.
+        // Before the journal names it: a restore killed right after writing
+        // the journal must not leave one that names a missing directory.
         if let aside { try createDirectory(aside.directory) }
         let journal = RestoreJournal(target: target, staged: staged, aside: aside)
         try journal.write()
