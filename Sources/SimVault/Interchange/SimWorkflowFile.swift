@@ -81,7 +81,7 @@ public struct SimWorkflowFile: Sendable, Equatable {
     /// - Parameter source: the file name, for error messages.
     /// - Throws: ``VaultError/invalidArgument(detail:)`` for invalid or
     ///   truncated JSON, an unsupported `version`, or a state Sim would
-    ///   refuse (see ``SimWorkflowChecks``).
+    ///   refuse (Sim's own checks and messages; docs/import-export.md).
     public init(data: Data, source: String) throws {
         guard Int64(data.count) <= Self.maximumBytes else {
             throw VaultError.invalidArgument(detail: "\(source) is \(ByteCount.format(Int64(data.count))); a workflow file may be at most \(ByteCount.format(Self.maximumBytes))")

@@ -69,9 +69,9 @@ extension Vault {
     ///
     /// Each workflow keeps Sim's id, name, description and times; its folder
     /// path becomes its category; its state is what Sim's "Export as JSON"
-    /// would write (see ``SimWorkflowAssembly``), so
+    /// would write (docs/import-export.md lists what is read from where), so
     /// ``exportSimWorkflow(id:form:)`` gives a file Sim imports. Finished
-    /// runs become runs (``SimExecutionLog``). Everything is written in one
+    /// runs become runs (statuses and triggers mapped as documented there). Everything is written in one
     /// transaction: a killed import leaves nothing. Workflows and runs
     /// already in the vault (same id) are skipped, so running the import
     /// again brings only what is new. A workflow whose rows cannot make a
