@@ -124,12 +124,14 @@ public enum VaultRestore {
         if target.databaseExists { lock = try VaultExclusiveUse(target) }
         defer { lock?.release() }
         let aside = target.databaseExists ? replacedLocation(for: target) : nil
+        // Before the journal names it: a restore killed right after writing
+        // the journal must not leave one that names a missing directory.
+        if let aside { try createDirectory(aside.directory) }
         let journal = RestoreJournal(target: target, staged: staged, aside: aside)
         try journal.write()
         var swap = FileSwap()
         do {
             if let aside {
-                try createDirectory(aside.directory)
                 try swap.move(target.path, to: aside.path)
                 if FileManager.default.fileExists(atPath: target.walPath) { try swap.move(target.walPath, to: aside.walPath) }
                 // The -shm file stays: its lock byte is what keeps other
