@@ -38,12 +38,22 @@ extension SimVaultCommand {
                 created        \(Terminal.isoDate(milliseconds: info.createdAt))
                 cipher         SQLCipher raw key, page size \(info.pageSize), compatibility \(info.cipherCompatibility)
                 key id         \(info.keyID)
+                header auth    \(describe(info.headerAuthentication, version: info.headerVersion))
                 database       \(ByteCount.format(info.databaseBytes)) (WAL \(ByteCount.format(info.walBytes)))
                 schema         \(schema)
                 key source     \(info.keySource ?? "none")
                 key slots
                 \(slots.joined(separator: "\n"))
                 """
+        }
+
+        private func describe(_ authentication: VaultInfo.HeaderAuthentication, version: Int) -> String {
+            switch authentication {
+            case .verified: return "verified: format \(version), its MAC checks out under the master key"
+            case .notVerified: return "not verified without the key: format \(version); a header edited by someone who can write the file looks the same until a key checks its MAC"
+            case .unauthenticatedFormat: return "format \(version), no MAC: upgraded to the authenticated format by the next command that writes"
+            case .forged: return "FAILED: changed by someone without the key (see the error below)"
+            }
         }
     }
 }
