@@ -290,6 +290,28 @@ struct HeaderForgeryCommandTests {
         #expect(forged.status == 12 && forged.stderr.contains("was changed by someone without the key"), "\(forged)")
     }
 
+    @Test("the MAC is what docs/SECURITY.md specifies: Python's hashlib recomputes it from the key secret-tool prints (given on stdin)")
+    func macMatchesTheDocumentedFormat() throws {
+        let setup = try Setup()
+        let key = try setup.fixture.keyringKey(in: setup.session)
+        // crypto_kdf_derive_from_key(32, 1, "simvhead", key) is BLAKE2b-256
+        // keyed with the master key, salt LE64(1) || 0^8, personal
+        // "simvhead" || 0^8, over nothing.
+        let result = try ExternalTools.python("""
+            import base64, hashlib, json, sys
+            with open(sys.argv[1]) as f:
+                h = json.load(f)
+            key = bytes.fromhex(sys.stdin.read().strip())
+            subkey = hashlib.blake2b(b"", digest_size=32, key=key, salt=(1).to_bytes(8, "little") + bytes(8), person=b"simvhead" + bytes(8)).digest()
+            body = {k: v for k, v in h.items() if k != "mac"}
+            body["checksum"] = ""
+            message = b"simvault key header v3\\x00" + json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+            tag = "blake2b-256:" + base64.b64encode(hashlib.blake2b(message, digest_size=32, key=subkey).digest()).decode()
+            print("match" if tag == h["mac"]["current"] else "differs: " + tag)
+            """, [setup.fixture.headerPath], stdin: Data(key.utf8))
+        #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "match", "\(result)")
+    }
+
     @Test("init --json prints the recovery code, which opens the vault")
     func initJSONRecoveryCode() throws {
         let session = try KeyringSession(.unlocked)

@@ -173,12 +173,21 @@ extension VaultKeyManager {
     /// Rewrites an old-format header (authenticated by the unlock, and
     /// checked against the database's record) as format 3, then records it
     /// inside the database: header first, record second (``HeaderUpgrade``).
-    /// Only with a key that opens the database, so the new MAC never vouches
-    /// for a header whose key is not the database's.
+    /// Only when the key opens the database and it is this vault (so the new
+    /// MAC never vouches for a header whose key is not the database's, and
+    /// the record can be written: a file made by `encrypt` has no
+    /// `vault_meta`, and its header is left as it is).
     private func upgradeHeader(in change: inout KeyChange) throws {
         guard let key = currentKey(of: change)?.masterKey else { return }
         let old = change.header
-        guard case .opened = record.lookUp(openingWith: key, cipher: old.cipher) else { return }
+        do {
+            let connection = try Vault.openConnection(
+                location: location, key: key, options: configuration.connectionOptions(readOnly: false, pageSize: old.cipher.pageSize))
+            defer { connection.close() }
+            try Vault.verifyIdentity(of: connection, header: old, location: location)
+        } catch {
+            return
+        }
         try replaceHeader(old, keys: HeaderKeys(current: key), in: &change)
         change.upgradedFromVersion = old.version
         _ = recordEvent(HeaderUpgrade.event(upgrading: old, to: change.header), key: key, header: change.header)
@@ -204,7 +213,7 @@ extension VaultKeyManager {
 
     /// The database's record of the header (``DatabaseHeaderRecord``); also
     /// how a key is tried against the database without changing its files.
-    var record: DatabaseHeaderRecord { DatabaseHeaderRecord(location: location, configuration: configuration) }
+    private var record: DatabaseHeaderRecord { DatabaseHeaderRecord(location: location, configuration: configuration) }
 
     /// Whether `key` opens the database.
     private func opensDatabase(_ key: MasterKey, header: KeyHeader) -> Bool {

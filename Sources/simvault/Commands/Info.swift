@@ -10,7 +10,10 @@ extension SimVaultCommand {
             discussion: """
                 Needs no key: everything but the schema version comes from the key header. \
                 The schema version is shown when the keyring (or --password-file) opens the \
-                vault; info never prompts.
+                vault, and so is whether the header is authenticated: without a key, "header \
+                auth" says "not verified", since only the key can tell a header a key holder \
+                wrote from an edited one (exit 12 when the key shows it was edited). Info never \
+                prompts.
                 """)
 
         @OptionGroup var global: GlobalOptions
