@@ -86,7 +86,7 @@ public enum VaultRestore {
         // to name what a forged header changed, or to check an old-format
         // one; on read-only media it cannot be, and the staged copy is
         // checked below anyway). What the restore trusts is the staged copy.
-        let backupHeader = try Vault.loadHeader(backup)
+        let backupHeader = try Vault.loadHeader(backup, verifyingFiles: false)
         let key: MasterKey
         do {
             key = try KeyUnlocker(header: backupHeader, location: backup, configuration: options.configuration).unlock(unlock).masterKey
@@ -102,8 +102,10 @@ public enum VaultRestore {
         try createDirectory(target.directory)
         // A restore a killed process left half-done is settled first.
         _ = try RestoreJournal.recover(target)
-        StagingFiles.removeAbandoned(in: target.directory, marker: ".restoring-")
-        let staged = StagingFiles.location(beside: target, marker: ".restoring-")
+        try VaultFiles.verify(target)
+        try VaultFiles.verifyBackupsDirectory(of: target)
+        StagingFiles.removeAbandoned(in: target.directory, marker: RestoreJournal.stagingMarker)
+        let staged = StagingFiles.location(beside: target, marker: RestoreJournal.stagingMarker)
         // Staged files that were moved into place no longer exist here.
         defer { for file in [staged.path, staged.walPath, staged.shmPath, staged.headerPath] { unlink(file) } }
         try VaultSnapshot.copyFiles([(backup.headerPath, staged.headerPath), (backup.path, staged.path)], progress: progress)
