@@ -54,7 +54,7 @@ demo: build
 test: bootstrap
 	$(SWIFT) build --build-tests
 	scripts/check-linkage .build/debug/simvault
-	SIMVAULT_REQUIRE_KEYRING_TESTS=1 SIMVAULT_REQUIRE_SQLCIPHER4=1 $(WITH_SQLCIPHER4_ENV) \
+	SIMVAULT_REQUIRE_KEYRING_TESTS=1 SIMVAULT_REQUIRE_SQLCIPHER4=1 SIMVAULT_REQUIRE_POSTGRES_TESTS=1 $(WITH_SQLCIPHER4_ENV) \
 	  scripts/with-keyring -- $(SWIFT) test --skip-build $(TEST_FLAGS)
 
 # The CLI end-to-end tests (everything that touches files and keys) a second
@@ -62,7 +62,7 @@ test: bootstrap
 # process and the outside tools stay on 3.4.1, so every step crosses engines.
 # The engine-explicit interop suites already ran in `make test`; kill loops
 # and damage loops run fewer rounds here.
-SQLCIPHER4_SKIP := 'EngineInteropTests|CipherChangeKillLoopTests|engineInteropTestsWereEnabled'
+SQLCIPHER4_SKIP := 'EngineInteropTests|CipherChangeKillLoopTests|engineInteropTestsWereEnabled|SimPostgresKillLoopTests'
 SQLCIPHER4_ROUNDS := SIMVAULT_KILL_ROUNDS=8 SIMVAULT_TRANSFER_KILL_ROUNDS=8 SIMVAULT_CRASH_ROUNDS=60 SIMVAULT_DAMAGE_CASES=20
 test-sqlcipher4: bootstrap
 	$(SWIFT) build --build-tests
@@ -98,13 +98,13 @@ $(error ENGINE must be sqlcipher3 (the linked system library) or sqlcipher4)
 endif
 bench: bootstrap
 	$(SWIFT) build -c release --product simvault-bench
-	scripts/with-keyring -- $(BENCH_ENGINE) .build/release/simvault-bench $(BENCH_FLAGS)
+	scripts/with-keyring -- scripts/with-postgres -- $(BENCH_ENGINE) .build/release/simvault-bench $(BENCH_FLAGS)
 
 # A small data set in a debug build: seconds; checks that every workload
 # runs and that simvault and the raw C baseline agree, not the timings.
 bench-quick: bootstrap
 	$(SWIFT) build --product simvault-bench
-	scripts/with-keyring -- $(BENCH_ENGINE) .build/debug/simvault-bench --quick
+	scripts/with-keyring -- scripts/with-postgres -- $(BENCH_ENGINE) .build/debug/simvault-bench --quick
 
 # The library's API documentation (Sources/SimVault/SimVault.docc), as a
 # static site in .build/docs (open .build/docs/index.html through any web

@@ -5,21 +5,24 @@ public import Foundation
 /// into the master key, and to check that the key is the right one.
 ///
 /// It holds no secret in plaintext: slots carry only wrapped or sealed keys,
-/// and the key check value is a keyed hash. A checksum over the rest of the
-/// header detects accidental damage (a flipped byte is reported as "header
-/// damaged", never as "wrong password").
+/// and the key check value is a keyed hash. Two things protect the rest:
+/// an unkeyed checksum over every field, which tells accidental damage
+/// without a key (a flipped byte is "header damaged", never "wrong
+/// password"), and, from format 3 on, a MAC under a key derived from the
+/// master key (``HeaderMAC``), which tells a header written by a key holder
+/// from one edited by anyone else who could write the file.
 public struct KeyHeader: Codable, Sendable, Equatable {
     /// Value of `format`, so that a stray JSON file is not taken for a header.
     public static let formatName = "simvault-key-header"
-    /// Highest header version this build reads.
+    /// Highest header version this build reads, and the one it writes.
     ///
-    /// Version 1 is every header without a pending key rotation; version 2
-    /// adds the optional `rotation` record; version 3 adds cipher settings
-    /// other than compatibility 3 (``CipherSettings``). A header is always
-    /// written with the lowest version that can hold it (``requiredVersion``),
-    /// so vaults stay readable by older simvault builds except while a
-    /// rotation is pending (an older build must refuse rather than see only
-    /// one key) or when they use settings an older build does not know.
+    /// Version 1 headers have no pending key rotation; version 2 added the
+    /// optional `rotation` record; version 3 adds the ``HeaderMAC``. Both
+    /// older versions are still read (and upgraded to version 3 by the first
+    /// command that holds the key and writes); every header this build
+    /// writes is version 3, so an older simvault says "upgrade" instead of
+    /// trusting a header it cannot authenticate (or a vault whose cipher
+    /// settings, ``CipherSettings``, it does not know).
     public static let currentVersion = 3
 
     public var format: String
@@ -38,21 +41,26 @@ public struct KeyHeader: Codable, Sendable, Equatable {
     public var slots: [KeySlot]
     /// A master-key rotation recorded by `rekey` and not yet finished.
     public var rotation: KeyRotation?
-    /// `blake2b-256:<hex>` over the canonical encoding of all other fields.
+    /// The MACs under the header's keys (version 3 and later): see
+    /// ``HeaderMAC``.
+    public var mac: HeaderMAC?
+    /// `blake2b-256:<hex>` over the canonical encoding of all other fields
+    /// (the MACs included): unkeyed, so it detects damage, not forgery.
     public var checksum: String
 
     enum CodingKeys: String, CodingKey {
-        case format, version, cipher, slots, checksum, rotation
+        case format, version, cipher, slots, checksum, rotation, mac
         case vaultID = "vault_id"
         case createdAt = "created_at"
         case keyID = "key_id"
         case keyCheck = "key_check"
     }
 
-    /// A header for a new vault with no slots yet.
+    /// A header for a new vault with no slots yet (authenticated when it is
+    /// written, see ``KeyHeaderFile/write(_:authenticatedWith:creating:)``).
     public init(vaultID: String, masterKey: MasterKey, cipher: CipherSettings = CipherSettings(), createdAt: Date = Date()) {
         format = Self.formatName
-        version = 1
+        version = Self.currentVersion
         self.vaultID = vaultID
         self.createdAt = Int64((createdAt.timeIntervalSince1970 * 1000).rounded())
         self.cipher = cipher
@@ -61,11 +69,6 @@ public struct KeyHeader: Codable, Sendable, Equatable {
         keyCheck = check.value
         slots = []
         checksum = ""
-    }
-
-    /// The lowest format version that can hold this header.
-    public var requiredVersion: Int {
-        max(rotation == nil ? 1 : 2, cipher.requiredHeaderVersion, rotation?.cipher?.requiredHeaderVersion ?? 1)
     }
 
     // MARK: - Slots
@@ -115,6 +118,9 @@ public struct KeyHeader: Codable, Sendable, Equatable {
         promoted.slots = rotation.slots
         promoted.cipher = rotation.cipher ?? cipher
         promoted.rotation = nil
+        // The MACs covered the header as it was; it is authenticated again
+        // when written.
+        promoted.mac = nil
         return promoted
     }
 
@@ -122,6 +128,7 @@ public struct KeyHeader: Codable, Sendable, Equatable {
     public func droppingRotation() -> KeyHeader {
         var dropped = self
         dropped.rotation = nil
+        dropped.mac = nil
         return dropped
     }
 }

@@ -2,9 +2,8 @@ import Foundation
 import Testing
 @testable import VaultKeys
 
-/// Cipher settings in the key header: compatibility 3 (the default, every
-/// header as before) and 4 (format 3, so an older simvault says "upgrade"),
-/// and a rotation that changes them.
+/// Cipher settings in the key header: compatibility 3 (the default) and 4
+/// (which a format 1/2 header cannot claim), and a rotation that changes them.
 @Suite("cipher settings in the key header")
 struct CipherSettingsTests {
     /// `header` with `edit` applied to its JSON and the checksum renewed, as
@@ -18,21 +17,22 @@ struct CipherSettingsTests {
         return try encoder.encode(parsed)
     }
 
-    @Test("the default is compatibility 3 with 4096-byte pages, written as format 1 exactly as before")
+    @Test("the default is compatibility 3 with 4096-byte pages")
     func defaults() throws {
         let header = try KeyHeaderTests.sampleHeader()
         #expect(header.cipher == CipherSettings(compatibility: 3, pageSize: 4096))
         #expect(header.cipher.hmacAlgorithm == "HMAC_SHA1" && header.cipher.reservedBytesPerPage == 48)
         let decoded = try KeyHeader.decode(try header.encoded(), path: "h")
-        #expect(decoded.version == 1)
+        #expect(decoded.version == 3 && decoded.cipher == header.cipher)
         #expect(!String(decoding: try header.encoded(), as: UTF8.self).contains("rotation"))
     }
 
-    @Test("compatibility 4 is written as format 3, round-trips, and needs format 3 to be accepted")
+    @Test("compatibility 4 round-trips, and a format 1 header claiming it is damage")
     func compatibilityFour() throws {
         let key = MasterKey.generate()
         var header = KeyHeader(vaultID: UUID().uuidString.lowercased(), masterKey: key, cipher: CipherSettings(compatibility: 4))
         header.slots.append(KeySlot(id: 1, material: .recovery(RecoverySlot.seal(key, for: RecoveryCode.generate()))))
+        header = try header.authenticated(with: HeaderKeys(current: key))
         let data = try header.encoded()
         let decoded = try KeyHeader.decode(data, path: "h")
         #expect(decoded.version == 3 && decoded.cipher.compatibility == 4)
@@ -65,22 +65,20 @@ struct CipherSettingsTests {
         }
     }
 
-    @Test("a rotation that changes the settings records the new key's, needs format 3, and its promotion makes them current")
+    @Test("a rotation that changes the settings records the new key's and its promotion makes them current")
     func rotationWithNewSettings() throws {
         let oldKey = MasterKey.generate(), newKey = MasterKey.generate()
         var header = try KeyRotationTests.rotatingHeader(oldKey: oldKey, newKey: newKey)
-        #expect(header.requiredVersion == 2)
         header.rotation?.cipher = CipherSettings(compatibility: 4)
-        #expect(header.requiredVersion == 3)
         let decoded = try KeyHeader.decode(try header.encoded(), path: "h")
         #expect(decoded.version == 3 && decoded.rotation?.cipher?.compatibility == 4)
         #expect(decoded.cipher(for: .current).compatibility == 3)
         #expect(decoded.cipher(for: .pending).compatibility == 4)
 
         let promoted = decoded.promotingRotation()
-        #expect(promoted.cipher.compatibility == 4 && promoted.rotation == nil && promoted.requiredVersion == 3)
+        #expect(promoted.cipher.compatibility == 4 && promoted.rotation == nil)
         let dropped = decoded.droppingRotation()
-        #expect(dropped.cipher.compatibility == 3 && dropped.requiredVersion == 1)
+        #expect(dropped.cipher.compatibility == 3)
 
         // A rotation without its own settings keeps the header's.
         let plain = try KeyRotationTests.rotatingHeader(oldKey: oldKey, newKey: newKey)

@@ -49,15 +49,13 @@ extension VaultKeyManager {
         let progress = options.progress ?? { _ in }
         let request = unlock.cachingSecrets()
         var change = try beginKeyChange(deadline: deadline, onWait: { progress(.waitingForOtherProcesses) })
-        try repairPendingRotation(in: &change, unlock: request)
+        // The header every slot is re-wrapped from is authenticated first: a
+        // recovery slot planted by someone without the key is never sealed
+        // the new key.
+        try authenticateAndRepair(in: &change, unlock: request)
         let header = change.header
         let targetCipher = try targetCipher(compatibility: options.cipherCompatibility, header: header)
-        let unlocked: UnlockResult
-        do {
-            unlocked = try KeyUnlocker(header: header, headerPath: location.headerPath).unlock(request)
-        } catch {
-            throw VaultError(error)
-        }
+        guard let unlocked = change.unlocked else { preconditionFailure("authenticateAndRepair sets the unlock") }
         let oldKey = unlocked.masterKey
         // A password that unlocked the vault re-wraps its slot too, without
         // being asked for again (the request caches it).
@@ -100,9 +98,9 @@ extension VaultKeyManager {
         var pending = header
         pending.rotation = rotation
         do {
-            try replaceHeader(pending, in: &change)
+            try replaceHeader(pending, keys: HeaderKeys(current: oldKey, pending: newKey), in: &change)
         } catch {
-            if hasKeyringSlot { _ = removeKeyringItem(vaultID: header.vaultID, keyID: rotation.keyID) }
+            if hasKeyringSlot { _ = removeKeyringItem(keyID: rotation.keyID, header: header) }
             throw error
         }
 
@@ -138,19 +136,21 @@ extension VaultKeyManager {
         ])
         if let targetCipher { event.detail["cipher_compatibility"] = "\(header.cipher.compatibility)->\(targetCipher.compatibility)" }
         var warnings = change.repaired?.warnings ?? []
-        switch try verifyReencryption(oldKey: oldKey, newKey: newKey, header: header, newCipher: targetCipher ?? header.cipher, event: event) {
+        switch try verifyReencryption(
+            oldKey: oldKey, oldCipher: header.cipher, newKey: newKey, newCipher: targetCipher ?? header.cipher,
+            recording: change.header.promotingRotation(), event: event) {
         case .newKey(let logProblem):
             if let logProblem { warnings.append(logProblem) }
         case .oldKey:
-            try replaceHeader(header, in: &change)
-            if hasKeyringSlot { _ = removeKeyringItem(vaultID: header.vaultID, keyID: rotation.keyID) }
+            try replaceHeader(header, keys: HeaderKeys(current: oldKey), in: &change)
+            if hasKeyringSlot { _ = removeKeyringItem(keyID: rotation.keyID, header: header) }
             let cause = reencryptionError.map { " (\(Self.describe($0)))" } ?? ""
             throw VaultError.keyManagement(detail: "the database was not re-encrypted\(cause): SQLCipher reports success even when its rewrite fails, and the check afterwards found the old key still in use. The rotation was rolled back; the vault still uses its old key and nothing was lost. Check free disk space and retry.")
         }
 
         progress(.finishing)
-        try replaceHeader(change.header.promotingRotation(), in: &change)
-        if hasKeyringSlot, let problem = removeKeyringItem(vaultID: header.vaultID, keyID: header.keyID) {
+        try replaceHeader(change.header.promotingRotation(), keys: HeaderKeys(current: newKey), in: &change)
+        if hasKeyringSlot, let problem = removeKeyringItem(keyID: header.keyID, header: change.header) {
             warnings.append(problem)
         }
         return RekeyReport(
@@ -264,12 +264,14 @@ extension VaultKeyManager {
 
     /// Finds out from the file itself which key it uses, with connections
     /// of its own (nothing cached from the re-encrypting connection), and
-    /// records `event` when the new key is in use.
+    /// records `event` (and `header`, the header as it is about to become)
+    /// when the new key is in use.
     ///
     /// - Throws: ``VaultError/corrupt(detail:)`` when neither key gives a
     ///   sound database; the header then still records both keys.
     private func verifyReencryption(
-        oldKey: MasterKey, newKey: MasterKey, header: KeyHeader, newCipher: CipherSettings, event: AccessEvent
+        oldKey: MasterKey, oldCipher: CipherSettings, newKey: MasterKey, newCipher: CipherSettings,
+        recording header: KeyHeader, event: AccessEvent
     ) throws -> ReencryptionOutcome {
         let stillRecorded = "The key header still records both keys; `simvault health` reports the state."
         let readOnly = configuration.connectionOptions(readOnly: true, cipher: newCipher)
@@ -286,10 +288,10 @@ extension VaultKeyManager {
             }
         }
         guard try opens(newKey, newCipher) else {
-            if try opens(oldKey, header.cipher) { return .oldKey }
+            if try opens(oldKey, oldCipher) { return .oldKey }
             throw VaultError.corrupt(detail: "after re-encryption neither the old nor the new key opens \(location.path). \(stillRecorded)")
         }
-        guard try !opens(oldKey, header.cipher) else {
+        guard try !opens(oldKey, oldCipher) else {
             throw VaultError.corrupt(detail: "after re-encryption both keys open \(location.path). \(stillRecorded)")
         }
         let check: [String]
