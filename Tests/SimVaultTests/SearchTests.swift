@@ -50,6 +50,7 @@ struct SearchTests {
         let vault = test.vault
         let chat = try vault.conversations.create(Conversation(title: "edits"))
         var message = try vault.messages.append(to: chat.id, role: .assistant, content: "the quokka is smiling")
+        try vault.messages.indexPendingMessages()
         var flow = Workflow(name: "Quokka counter", description: "counts marsupials", state: Data("{}".utf8))
         try vault.workflows.save(flow)
         #expect(try vault.search("quokka").count == 2)
@@ -99,6 +100,7 @@ extension SearchTests {
         let vault = test.vault
         let chat = try vault.conversations.create(Conversation(title: "drift"))
         try vault.messages.append(to: chat.id, role: .user, content: "the original words")
+        try vault.messages.indexPendingMessages()
         // Change the text behind the index's back (as a broken tool would).
         try vault.rawWrite("DROP TRIGGER messages_fts_before_update")
         try vault.rawWrite("DROP TRIGGER messages_fts_after_update")

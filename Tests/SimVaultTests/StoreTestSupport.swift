@@ -4,13 +4,6 @@ import Testing
 import VaultTestSupport
 
 extension Vault {
-    /// FTS4's own check of both indexes against their content tables; throws
-    /// SQLITE_CORRUPT_VTAB when an index is out of step with its rows.
-    func checkSearchIndexes() throws {
-        try rawWrite("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')")
-        try rawWrite("INSERT INTO workflows_fts (workflows_fts) VALUES ('integrity-check')")
-    }
-
     /// `count(*)` of `table`.
     func count(_ table: String) throws -> Int { try rawScalar("SELECT count(*) FROM \(table)") ?? -1 }
 

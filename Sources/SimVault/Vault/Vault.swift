@@ -31,6 +31,9 @@ public final class Vault: Sendable {
     let masterKey: MasterKey
     let writer: SerializedConnection
     private let readers: ReaderPool
+    /// In-memory indexes of the messages not yet in `messages_fts`, for
+    /// search (one per concurrent search).
+    let pendingMessageIndexes = PendingMessageIndexPool()
 
     /// Database path.
     public var path: String { location.path }
@@ -52,14 +55,18 @@ public final class Vault: Sendable {
     /// back the rotation). If a `rekey` in another process replaced the
     /// header and re-encrypted the database while this call waited, the
     /// header is read again and the unlock repeated once. A `restore` that
-    /// was killed half-way is settled first (``RestoreJournal``).
+    /// was killed half-way is settled first (``RestoreJournal``), and replies
+    /// whose process died while they streamed are marked interrupted and
+    /// indexed afterwards (``MessageReply``): the only writes an open makes.
     ///
     /// - Throws: ``VaultError`` — `.notFound`, `.headerMissing`, `.wrongKey`,
     ///   `.noKeySource`, `.corrupt`, `.busy`, `.schemaNewer`, `.headerNewer`.
     public static func open(
         at location: VaultLocation, unlock: UnlockRequest, configuration: VaultConfiguration = VaultConfiguration()
     ) throws -> Vault {
-        try open(at: location, unlock: unlock, configuration: configuration, settlingInterruptedRestore: true)
+        let vault = try open(at: location, unlock: unlock, configuration: configuration, settlingInterruptedRestore: true)
+        vault.settleInterruptedReplies()
+        return vault
     }
 
     /// `open`; `settlingInterruptedRestore` is false only for the restore
@@ -249,6 +256,7 @@ public final class Vault: Sendable {
     public func close() {
         readers.close()
         writer.close()
+        pendingMessageIndexes.close()
     }
 
     deinit { close() }
