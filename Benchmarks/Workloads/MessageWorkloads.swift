@@ -90,7 +90,7 @@ extension BenchmarkRun {
                 tokens: Int.random(in: 50...800, using: &random), createdAt: 0)
         }
         try measure(
-            "Messages", "append one message (own transaction)", iterations: scale.iterations.append, target: 0.5,
+            "Messages", "append one message (own transaction)", iterations: scale.iterations.append, target: 0.35,
             encryptionTarget: false
         ) { subject, round in
             try subject.appendMessage(appended[round])
