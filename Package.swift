@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layering (DESIGN.md §2): the `simvault` CLI -> `SimVault` -> `VaultSchema`,
+// Layering (docs/DESIGN.md §2): the `simvault` CLI -> `SimVault` -> `VaultSchema`,
 // `VaultKeys` -> C system-library modules. Nothing below the CLI talks to the
 // terminal.
 //
@@ -24,6 +24,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // `make docs` only (a command plugin: nothing of it is linked or built
+        // by `swift build`).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // MARK: C system libraries (module map + shim header each)
@@ -58,7 +61,7 @@ let package = Package(
             dependencies: ["SimVault", "CProcessHardening", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSwift),
 
-        // MARK: Benchmarks (README "Performance"; `make bench`, `make bench-quick`)
+        // MARK: Benchmarks (docs/performance.md; `make bench`, `make bench-quick`)
         .executableTarget(
             name: "simvault-bench", dependencies: ["SimVault", "VaultKeys", "CSQLCipher", "CSecret", "CSodium", "CZlib"],
             path: "Benchmarks", swiftSettings: strictSwift),
