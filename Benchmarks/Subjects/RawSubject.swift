@@ -228,7 +228,7 @@ final class RawSubject: Subject {
 
     /// The batch rule of ``PendingMessages/indexIfDue(in:)``.
     private func indexWaitingIfDue() throws {
-        guard try db.integer(waitingCount) ?? 0 >= 32 else { return }
+        guard try db.integer(waitingCount) ?? 0 >= 64 else { return }
         try db.run(indexWaiting)
         try db.run(moveIndexedThrough)
     }

@@ -14,11 +14,8 @@ struct PendingSearchTests {
         let test = try TestVault(label: label)
         let vault = test.vault
         let chat = try vault.conversations.create(Conversation(title: "marsh"))
-        var seed: UInt64 = 7
-        func next(_ bound: Int) -> Int {
-            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int((seed >> 33) % UInt64(bound))
-        }
+        var numbers = SeededNumbers(state: 7)
+        func next(_ bound: Int) -> Int { numbers.next(bound) }
         let filler = ["water", "reed", "marsh", "wing", "feather", "river", "mud", "fish", "sky", "nest"]
         func text(_ extra: [String]) -> String {
             var words = (0..<(3 + next(60))).map { _ in filler[next(filler.count)] }
@@ -72,22 +69,22 @@ struct PendingSearchTests {
         try vault.checkSearchIndexes()
     }
 
-    @Test("appends wait until 32 are pending, then go into the index together, through every writer")
+    @Test("appends wait until 64 are pending, then go into the index together, through every writer")
     func batches() throws {
         let test = try TestVault(label: "pending-batches")
         let vault = test.vault
         let chat = try vault.conversations.create(Conversation(title: "batches"))
-        for index in 0..<31 { try vault.messages.append(to: chat.id, role: .user, content: "note \(index) about kestrels") }
-        #expect(try pendingCount(vault) == 31 && vault.count("messages_fts_docsize") == 0)
-        #expect(try vault.search("kestrels", limit: 100).count == 31)
-        try vault.messages.append(to: chat.id, role: .user, content: "the 32nd kestrel note")
-        #expect(try pendingCount(vault) == 0 && vault.count("messages_fts_docsize") == 32)
+        for index in 0..<63 { try vault.messages.append(to: chat.id, role: .user, content: "note \(index) about kestrels") }
+        #expect(try pendingCount(vault) == 63 && vault.count("messages_fts_docsize") == 0)
+        #expect(try vault.search("kestrels", limit: 100).count == 63)
+        try vault.messages.append(to: chat.id, role: .user, content: "the 64th kestrel note")
+        #expect(try pendingCount(vault) == 0 && vault.count("messages_fts_docsize") == 64)
         // A reply counts when it ends; an import is indexed with its batch.
         let reply = try vault.messages.beginReply(in: chat.id)
         try reply.append("a kestrels reply")
         try reply.finish()
         #expect(try pendingCount(vault) == 1)
-        #expect(try vault.search("kestrels", limit: 100).count == 32, "31 notes and the reply (the 32nd note says kestrel)")
+        #expect(try vault.search("kestrels", limit: 100).count == 64, "63 notes and the reply (the 64th note says kestrel)")
         try vault.checkSearchIndexes()
     }
 

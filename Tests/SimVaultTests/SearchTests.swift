@@ -124,11 +124,8 @@ extension SearchTests {
         let test = try TestVault()
         let vault = test.vault
         let chat = try vault.conversations.create(Conversation(title: "ranking"))
-        var seed: UInt64 = 42
-        func next(_ bound: Int) -> Int {
-            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int((seed >> 33) % UInt64(bound))
-        }
+        var numbers = SeededNumbers(state: 42)
+        func next(_ bound: Int) -> Int { numbers.next(bound) }
         let filler = ["water", "reed", "marsh", "wing", "feather", "river", "mud", "fish", "sky", "nest"]
         let messages = (0..<400).map { _ in
             var words = (0..<(3 + next(80))).map { _ in filler[next(filler.count)] }

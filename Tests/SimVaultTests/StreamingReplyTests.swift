@@ -104,18 +104,25 @@ struct StreamingReplyTests {
         #expect(throws: VaultError.self) { try vault.messages.beginReply(in: "no-such-chat") }
     }
 
-    @Test("a reply released without an end is settled as interrupted, its text kept and searchable")
+    @Test("a reply released without an end (even inside a write) is settled as interrupted, its text kept and searchable")
     func abandonedReply() throws {
         let test = try TestVault(label: "reply-abandoned")
         let vault = test.vault
         let chat = try vault.conversations.create(Conversation(title: "Abandoned"))
         var id = ""
         do {
-            let reply = try vault.messages.beginReply(in: chat.id, durability: .coalesced(milliseconds: 600_000, bytes: 1 << 20))
-            try reply.append("an abandoned walrus ")
-            id = reply.messageID
+            var reply: MessageReply? = try vault.messages.beginReply(in: chat.id, durability: .coalesced(milliseconds: 600_000, bytes: 1 << 20))
+            try reply?.append("an abandoned walrus ")
+            id = reply?.messageID ?? ""
+            // The last reference goes inside a write on this thread.
+            try vault.write { _ in reply = nil }
         }
-        let message = try #require(try vault.messages.get(id: id))
+        // Settled on a background thread, right after the release.
+        var message = try #require(try vault.messages.get(id: id))
+        for _ in 0..<500 where message.status == .streaming {
+            usleep(10_000)
+            message = try #require(try vault.messages.get(id: id))
+        }
         #expect(message.status == .interrupted && message.content == "an abandoned walrus ")
         #expect(try vault.search("walrus").map(\.id) == [id])
         try vault.checkSearchIndexes()

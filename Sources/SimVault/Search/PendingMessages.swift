@@ -5,8 +5,10 @@
 ///
 /// Why batches: indexing one message writes a new FTS4 segment with its
 /// segdir, docsize and stat rows, and every 16 segments a merge; that was
-/// about half the pages an append wrote. Indexed 32 at a time, the same
-/// rows are written once per batch (README "Performance" has the numbers).
+/// about half the pages an append wrote (14.8 pages). Indexed 64 at a time,
+/// the same rows are written once per batch and merges come 64 times less
+/// often: 8.2 pages an append over 5,000 appends, 8.9 with batches of 32,
+/// 8.1 with 128 (docs/performance.md).
 ///
 /// ```swift
 /// try vault.write { db in
@@ -18,7 +20,7 @@ enum PendingMessages {
     /// Pending messages at which they are indexed. A search reads the
     /// pending rows' text each time (a few KiB per message), so a larger
     /// batch saves pages per append but costs every search a little more.
-    static let batchSize = 32
+    static let batchSize = 64
 
     /// The condition, on `messages`, of a pending row.
     private static let pendingCondition = """

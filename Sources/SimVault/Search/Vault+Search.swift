@@ -121,16 +121,20 @@ struct FullTextIndex {
                 ranking.add(contentsOf: waiting)
             }
         }
-        let best = try db.withStatement("SELECT size FROM \(table)_docsize WHERE docid = ?") { sizes in
-            try (pending?.connection ?? db).withStatement("SELECT size FROM \(table)_docsize WHERE docid = ?") { pendingSizes in
-                try ranking.best(limit, in: collection) { docid, score in
-                    let statement = pending?.contains(docid) == true ? pendingSizes : sizes
-                    try statement.bind(docid, at: 1)
-                    defer { statement.reset() }
-                    let found = try statement.step()
-                    return statement.withUnsafeBytes(0) { score(found ? $0 : nil) }
-                }
+        // Each match's lengths from its own table's `%_docsize`.
+        let docsizeSQL = "SELECT size FROM \(table)_docsize WHERE docid = ?"
+        func rank(_ sizes: Statement, _ pendingSizes: Statement?) throws -> [(docid: Int64, score: Double)] {
+            try ranking.best(limit, in: collection) { docid, score in
+                let statement = pending?.contains(docid) == true ? pendingSizes ?? sizes : sizes
+                try statement.bind(docid, at: 1)
+                defer { statement.reset() }
+                let found = try statement.step()
+                return statement.withUnsafeBytes(0) { score(found ? $0 : nil) }
             }
+        }
+        let best = try db.withStatement(docsizeSQL) { sizes in
+            guard let pending else { return try rank(sizes, nil) }
+            return try pending.connection.withStatement(docsizeSQL) { try rank(sizes, $0) }
         }
         guard !best.isEmpty else { return [] }
         let scores = Dictionary(uniqueKeysWithValues: best.map { ($0.docid, $0.score) })

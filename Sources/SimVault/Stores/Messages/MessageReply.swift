@@ -17,7 +17,8 @@ import Foundation
 /// each keeping the text) folds the chunks into the message and indexes it,
 /// once. If the process dies first, the next open of the vault marks the
 /// reply ``Message/Status-swift.enum/interrupted`` and indexes what was
-/// written; a reply object released without being ended does the same.
+/// written; a reply object released without being ended does the same,
+/// right after (on a background thread).
 ///
 /// Sendable: calls from any thread or task are serialized, in the order
 /// they take the reply's lock. Each call is short (one small transaction on
@@ -60,7 +61,17 @@ public final class MessageReply: @unchecked Sendable {
     deinit {
         // Released without an end: settle it now rather than leave it
         // streaming until this process exits and the next open finds it.
-        if endStatus == nil { _ = try? end(.interrupted) }
+        // On another thread: the last reference may go inside a
+        // `Vault.write` on this one, where a second write cannot start.
+        guard endStatus == nil else { return }
+        let vault = vault, docID = docID, messageID = messageID, tail = unwritten
+        DispatchQueue.global(qos: .utility).async {
+            _ = try? vault.writeData { db in
+                try ReplyChunks.settle(
+                    reply: docID, messageID: messageID, status: .interrupted, tail: tail, now: Clock.nowMilliseconds(), in: db)
+                try PendingMessages.indexIfDue(in: db)
+            }
+        }
     }
 
     /// Everything appended so far, written or not.

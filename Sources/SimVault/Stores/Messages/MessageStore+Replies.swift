@@ -62,7 +62,10 @@ extension Vault {
     @discardableResult
     func settleInterruptedReplies() -> Int {
         do {
-            let orphans = try read { db -> [(docID: Int64, id: String, owner: String?)] in
+            // On the writer's connection, which is open already (a reader
+            // would be opened for this one query), outside a transaction:
+            // only a read, through the partial index of streaming replies.
+            let orphans = try writeWithoutTransaction { db -> [(docID: Int64, id: String, owner: String?)] in
                 guard try db.scalar("PRAGMA user_version", as: Int.self) == Vault.supportedSchemaVersion else { return [] }
                 return try db.fetchAll("SELECT doc_id, id, reply_owner FROM messages WHERE status = 'streaming'").map {
                     (try $0.get(0), try $0.get(1), try $0.get(2))

@@ -174,7 +174,7 @@ public struct MessageStore: Sendable {
     }
 
     /// Adds every message still waiting for the full-text index to it now
-    /// (they are added 32 at a time; search finds them either way): for an
+    /// (they are added 64 at a time; search finds them either way): for an
     /// app that wants the index settled, e.g. before it goes idle. Returns
     /// how many were added.
     @discardableResult
