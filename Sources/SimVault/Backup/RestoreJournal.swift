@@ -162,7 +162,9 @@ struct RestoreJournal: Codable, Equatable {
     private func sync(_ target: VaultLocation, _ aside: VaultLocation?) throws {
         do {
             try PrivateFile.syncDirectory(target.directory)
-            if let aside { try PrivateFile.syncDirectory(aside.directory) }
+            // A restore killed between writing its journal and making
+            // `<vault>.backups` moved nothing there: no directory to sync.
+            if let aside, FileManager.default.fileExists(atPath: aside.directory) { try PrivateFile.syncDirectory(aside.directory) }
         } catch {
             throw VaultError.io(detail: error.description)
         }
