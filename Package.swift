@@ -42,6 +42,10 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
+        // PostgreSQL's client library, for `import sim-postgres` only.
+        .systemLibrary(
+            name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
 
         // MARK: Key management and schema
         .target(
@@ -53,7 +57,7 @@ let package = Package(
 
         // MARK: The library and the CLI
         .target(
-            name: "SimVault", dependencies: ["CSQLCipher", "CZlib", "CSodium", "VaultKeys", "VaultSchema"],
+            name: "SimVault", dependencies: ["CSQLCipher", "CZlib", "CSodium", "CLibPQ", "VaultKeys", "VaultSchema"],
             swiftSettings: strictSwift),
         .target(name: "CProcessHardening", path: "Sources/CProcessHardening"),
         .executableTarget(

@@ -160,6 +160,7 @@ final class BenchmarkRun {
         if options.measures("Search") { try measureSearchWithWaitingMessages() }
         if options.measures("Page cost") { try measurePageCosts() }
         if options.measures("Storage") { try measureStorage() }
+        if options.measures("Sim import") { try measureSimPostgresImport() }
         for subject in subjects { subject.close() }
         if options.measures("Opening") { try measureOpening() }
         if options.measures("Rekey and backup") { try measureLargeVault() }

@@ -61,9 +61,7 @@ public enum PlaintextEncryption {
         _ sourcePath: String, to destination: VaultLocation, options: VaultCreationOptions = VaultCreationOptions(),
         removingOriginal: Bool = false, progress: ProgressHandler? = nil
     ) throws -> PlaintextEncryptionResult {
-        for file in destination.allFiles where FileManager.default.fileExists(atPath: file) {
-            throw VaultError.alreadyExists(path: file)
-        }
+        try VaultFiles.verifyAbsent(destination)
         let source = try PlaintextDatabase(path: sourcePath)
         let schema = try SourceSchema(source)
         let slots = try NewKeySlots.make(for: destination, options: options)
@@ -109,7 +107,7 @@ public enum PlaintextEncryption {
         options.usesURIFilename = true
         let target: Connection
         do { target = try Connection(path: staging.path, key: key, options: options) } catch let error as SQLiteError {
-            throw VaultError.io(detail: "cannot create \(staging.path): \(error.message)")
+            throw VaultFiles.untrustedFileError(in: staging) ?? VaultError.io(detail: "cannot create \(staging.path): \(error.message)")
         }
         defer { target.close() }
         func run(_ sql: String, _ what: String) throws {

@@ -6,14 +6,14 @@ extension SimVaultCommand {
     /// `simvault import ...`.
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Bring data into the vault: Sim workflows, simvault exports, AionUi and LibreOllama databases.",
+            abstract: "Bring data into the vault: Sim workflows and databases, simvault exports, AionUi and LibreOllama databases.",
             discussion: """
                 Every import is all or nothing: the input is checked and written in one transaction; \
                 invalid, truncated or foreign input is refused (exit 64) and the vault is not changed. \
                 Records already in the vault (same id) are skipped, so running an import twice adds \
                 nothing the second time. Source files are only read.
                 """,
-            subcommands: [Workflow.self, Conversations.self, AionUi.self, LibreOllama.self])
+            subcommands: [Workflow.self, Conversations.self, AionUi.self, LibreOllama.self, SimPostgres.self])
     }
 }
 
@@ -21,22 +21,29 @@ extension SimVaultCommand.Import {
     /// `simvault import workflow FILE.json|FILE.simworkflow`.
     struct Workflow: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import a Sim workflow export (.json) or a .simworkflow bundle.",
-            discussion: "A bundle (a ZIP file) is recognised by its content, whatever its name.")
+            abstract: "Import Sim workflows: a JSON file, a Sim ZIP archive, or a .simworkflow bundle.",
+            discussion: """
+                A JSON file may be in any form Sim's importer takes: the UI export, the API export \
+                ({"data": {...}}), a bare state, or a JSON string holding one of these. A ZIP file is \
+                recognised by its content, whatever its name: a .simworkflow bundle (it has a \
+                manifest.json) or Sim's workspace or folder export, whose folder paths become the \
+                workflows' categories.
+                """)
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var keys: KeyOptions
 
-        @Argument(help: ArgumentHelp("The Sim export (.json) or bundle (.simworkflow).", valueName: "file"))
+        @Argument(help: ArgumentHelp("The Sim workflow (.json), Sim ZIP archive or bundle (.simworkflow).", valueName: "file"))
         var file: String
 
         func run() throws {
             try keys.withVault(global) { vault in
-                let report = ZipArchiveReader.looksLikeArchive(file) ? try vault.importWorkflowBundle(path: file) : try vault.importSimWorkflow(path: file)
+                let report = try vault.importWorkflows(path: file)
                 if global.json { try Terminal.printJSON(report); return }
                 print("Imported \(report.workflows.count) workflow(s) from \(file):")
                 for item in report.workflows {
-                    print("  \(item.id)  \(item.name)  (\(item.blocks) blocks, \(item.edges) edges, \(ByteCount.format(Int64(item.stateBytes))))")
+                    let folder = item.category == SimVault.Workflow.defaultCategory ? "" : "  [\(item.category)]"
+                    print("  \(item.id)  \(item.name)\(folder)  (\(item.blocks) blocks, \(item.edges) edges, \(ByteCount.format(Int64(item.stateBytes))))")
                 }
             }
         }
