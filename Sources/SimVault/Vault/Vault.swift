@@ -35,6 +35,9 @@ public final class Vault: Sendable {
     let masterKey: MasterKey
     let writer: SerializedConnection
     private let readers: ReaderPool
+    /// In-memory indexes of the messages not yet in `messages_fts`, for
+    /// search (one per concurrent search).
+    let pendingMessageIndexes = PendingMessageIndexPool()
 
     /// Database path.
     public var path: String { location.path }
@@ -62,7 +65,9 @@ public final class Vault: Sendable {
     /// back the rotation). If a `rekey` in another process replaced the
     /// header and re-encrypted the database while this call waited, the
     /// header is read again and the unlock repeated once. A `restore` that
-    /// was killed half-way is settled first (``RestoreJournal``).
+    /// was killed half-way is settled first (``RestoreJournal``), and replies
+    /// whose process died while they streamed are marked interrupted and
+    /// indexed afterwards (``MessageReply``): the only writes an open makes.
     ///
     /// Before anything is opened, every file under the vault's names must be
     /// a regular file of this user (``VaultFiles``): a symbolic link planted
@@ -74,7 +79,9 @@ public final class Vault: Sendable {
     public static func open(
         at location: VaultLocation, unlock: UnlockRequest, configuration: VaultConfiguration = VaultConfiguration()
     ) throws -> Vault {
-        try open(at: location, unlock: unlock, configuration: configuration, settlingInterruptedRestore: true)
+        let vault = try open(at: location, unlock: unlock, configuration: configuration, settlingInterruptedRestore: true)
+        vault.settleInterruptedReplies()
+        return vault
     }
 
     /// `open`; `settlingInterruptedRestore` is false only for the restore
@@ -292,6 +299,7 @@ public final class Vault: Sendable {
     public func close() {
         readers.close()
         writer.close()
+        pendingMessageIndexes.close()
     }
 
     deinit { close() }
