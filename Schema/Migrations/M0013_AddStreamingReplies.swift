@@ -25,8 +25,19 @@
 /// happens only when a deleted last row's id is reused). A streaming reply
 /// is indexed once, when it stops streaming. Triggers decide with the
 /// docsize row whether a row is indexed, so they never delete a row from the
-/// index that is not in it; an FTS4 `rebuild` leaves the state consistent.
-/// Every message of the vault is indexed at this migration.
+/// index that is not in it.
+///
+/// **The index's content is the view `messages_indexed`**: the messages that
+/// should be indexed (not streaming, at or below `indexed_through`), not the
+/// whole `messages` table. FTS4 checks an external-content index against its
+/// content relation row for row, and SQLite 3.44 and later (SQLCipher 4.x)
+/// run that check in `PRAGMA integrity_check` and `quick_check`: with
+/// `content="messages"` every vault with a waiting message or a streaming
+/// reply would be reported as corrupt there (by `health`, and by the checks
+/// of backups, restores and rekeys). With the view, the index is checked
+/// against exactly the rows it must hold, on every engine, and FTS4's own
+/// `rebuild` indexes exactly those. The index is rebuilt here, so every
+/// message of the vault is indexed at this migration.
 enum M0013_AddStreamingReplies {
     static let migration = Migration(version: 13, name: "add_streaming_replies", sql: """
         ALTER TABLE messages ADD COLUMN status TEXT NOT NULL DEFAULT 'complete'
@@ -52,6 +63,13 @@ enum M0013_AddStreamingReplies {
         DROP TRIGGER messages_fts_before_update;
         DROP TRIGGER messages_fts_after_update;
         DROP TRIGGER messages_fts_before_delete;
+
+        CREATE VIEW messages_indexed AS
+            SELECT doc_id AS rowid, content FROM messages
+            WHERE status <> 'streaming' AND doc_id <= (SELECT indexed_through FROM message_index_state);
+        DROP TABLE messages_fts;
+        CREATE VIRTUAL TABLE messages_fts USING fts4(content="messages_indexed", content, tokenize=unicode61);
+        INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
 
         CREATE TRIGGER messages_fts_after_insert AFTER INSERT ON messages
         WHEN new.status <> 'streaming' AND new.doc_id <= (SELECT indexed_through FROM message_index_state)

@@ -41,6 +41,34 @@ struct EngineInteropTests {
         try Self.expectOutsideClientsOpen(fixture, session, compatibility: 3, expecting: pair.user.rawValue)
     }
 
+    @Test("messages waiting for the search index are healthy on SQLCipher 4, whose integrity_check also checks FTS4 indexes against their content")
+    func waitingMessagesOnSQLCipher4() throws {
+        let session = try KeyringSession(.unlocked)
+        let fixture = try CLIFixture(session: session, engine: .sqlcipher3)
+        let statements = [
+            "INSERT INTO conversations (id, title, created_at, updated_at) VALUES ('waiting', 'waiting', 1, 1)",
+            "INSERT INTO messages (id, conversation_id, position, role, content, created_at, updated_at) VALUES ('m1', 'waiting', 0, 'user', 'a waiting avocet', 1, 1)",
+            "INSERT INTO messages (id, conversation_id, position, role, content, created_at, updated_at) VALUES ('m2', 'waiting', 1, 'assistant', 'another avocet', 1, 1)",
+        ]
+        for statement in statements {
+            let written = try session.simvault(["sql", "--write", statement] + fixture.vault, on: .sqlcipher3)
+            #expect(written.status == 0, "\(written)")
+        }
+        let waiting = try session.simvault(["sql", "SELECT count(*) FROM messages WHERE doc_id > (SELECT indexed_through FROM message_index_state)"] + fixture.vault, on: .sqlcipher3)
+        #expect(waiting.stdout.contains("2"), "\(waiting)")
+        for engine in [TestEngine.sqlcipher3, .sqlcipher4] {
+            let health = try session.simvault(["health", "--json"] + fixture.vault, on: engine)
+            #expect(health.status == 0, "\(engine): \(health)")
+            let search = try session.simvault(["search", "avocet", "--json"] + fixture.vault, on: engine)
+            #expect(search.stdout.components(separatedBy: "\"id\"").count - 1 == 2, "\(engine): \(search)")
+        }
+        // The check is live on SQLCipher 4: an index entry without its row fails there.
+        let ghost = try session.simvault(["sql", "--write", "INSERT INTO messages_fts (docid, content) VALUES (999999, 'ghost')"] + fixture.vault, on: .sqlcipher3)
+        #expect(ghost.status == 0, "\(ghost)")
+        let damaged = try session.simvault(["health"] + fixture.vault, on: .sqlcipher4)
+        #expect(damaged.status == 2 && damaged.stdout.contains("messages_fts"), "\(damaged)")
+    }
+
     @Test("key slot changes and rekey on one engine, then the other opens the vault with every source", arguments: pairs)
     func slotsAndRekey(pair: Pair) throws {
         let session = try KeyringSession(.unlocked)

@@ -94,14 +94,12 @@ extension Vault {
         }
     }
 
-    /// FTS4's own check of both indexes against their content tables; throws
-    /// SQLITE_CORRUPT_VTAB when an index is out of step with its rows.
-    ///
-    /// Messages waiting for the index (after `indexed_through`) and
-    /// streaming replies are, by design, not in it yet: every message
-    /// outside the index must be one of those (else this throws), and they
-    /// are added inside a transaction that is rolled back, so FTS4 compares
-    /// the index with every row. A message indexed twice fails the check.
+    /// FTS4's own check of both indexes against their content (for
+    /// messages the view `messages_indexed`: the rows that must be indexed,
+    /// migration 13); throws SQLITE_CORRUPT_VTAB when an index is out of step
+    /// with them. Messages waiting for the index (after `indexed_through`)
+    /// and streaming replies are, by design, not in it yet: every other
+    /// message must be (else this throws), and none of the waiting ones.
     public func checkSearchIndexes() throws {
         try writeWithoutTransaction { db in
             let missing: Int = try db.scalar("""
@@ -111,12 +109,13 @@ extension Vault {
             guard missing == 0 else {
                 throw VaultError.corrupt(detail: "\(missing) messages at or below indexed_through are missing from messages_fts")
             }
-            try db.execute("BEGIN IMMEDIATE TRANSACTION")
-            defer { try? db.execute("ROLLBACK TRANSACTION") }
-            try db.execute("""
-                INSERT INTO messages_fts (docid, content) SELECT doc_id, content FROM messages
-                WHERE NOT EXISTS (SELECT 1 FROM messages_fts_docsize WHERE docid = messages.doc_id)
-                """)
+            let early: Int = try db.scalar("""
+                SELECT count(*) FROM messages WHERE EXISTS (SELECT 1 FROM messages_fts_docsize WHERE docid = messages.doc_id)
+                    AND (doc_id > (SELECT indexed_through FROM message_index_state) OR status = 'streaming')
+                """) ?? -1
+            guard early == 0 else {
+                throw VaultError.corrupt(detail: "\(early) waiting or streaming messages are already in messages_fts")
+            }
             try db.execute("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')")
             try db.execute("INSERT INTO workflows_fts (workflows_fts) VALUES ('integrity-check')")
         }
