@@ -37,6 +37,13 @@ public struct SQLiteError: Error, Sendable, Equatable, CustomStringConvertible {
     public var isNotADatabase: Bool { code == SQLITE_NOTADB }
     /// SQLITE_CORRUPT: a page failed its HMAC check or the b-tree is damaged.
     public var isCorrupt: Bool { code == SQLITE_CORRUPT }
+    /// SQLITE_NOMEM on a read: SQLCipher's pager hook turns a page that fails
+    /// its HMAC check into "out of memory" when SQLite reads the page outside
+    /// a b-tree descent (measured: a damaged last page of a fresh vault, read
+    /// while SQLite parses the schema, on SQLCipher 4.6; also
+    /// sqlcipher/sqlcipher#345). A real allocation failure reads the same, so
+    /// callers that know the key is right treat it as damage.
+    public var isUnreadablePage: Bool { code == SQLITE_NOMEM }
     /// SQLITE_FULL: the disk (or quota) is full.
     public var isDiskFull: Bool { code == SQLITE_FULL }
     /// SQLITE_CONSTRAINT and its extended codes.

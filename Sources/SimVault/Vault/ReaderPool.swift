@@ -31,7 +31,7 @@ final class ReaderPool: @unchecked Sendable {
             let result = try body(connection)
             giveBack(connection)
             return result
-        } catch let error as SQLiteError where error.isCorrupt || error.isNotADatabase {
+        } catch let error as SQLiteError where error.isCorrupt || error.isNotADatabase || error.isUnreadablePage {
             // After a page fails its HMAC check a connection may stay in an
             // error state; drop it rather than reuse it.
             connection.close()

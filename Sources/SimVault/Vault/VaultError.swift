@@ -171,6 +171,9 @@ extension VaultError {
         if error.isNotADatabase || error.isCorrupt {
             return .corrupt(detail: "\(path): a page failed its integrity (HMAC) check or the b-tree is damaged (SQLite: \(error.message))")
         }
+        if error.isUnreadablePage {
+            return .corrupt(detail: "\(path): a page cannot be read: it fails its integrity (HMAC) check, which SQLCipher reports as \"\(error.message)\"")
+        }
         if error.isBusy { return .busy(detail: "\(path) is locked by another connection (SQLite: \(error.message))") }
         if error.isDiskFull { return .diskFull(detail: "\(path): \(error.message)") }
         return nil
