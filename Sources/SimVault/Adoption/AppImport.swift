@@ -12,15 +12,15 @@ protocol AppDatabaseImport {
     /// Tables and the columns each must have.
     static var requiredColumns: [String: [String]] { get }
     /// Rows the import will read (for progress).
-    static func rowCount(_ source: PlaintextDatabase) throws -> Int64
+    static func rowCount(_ source: ForeignDatabase) throws -> Int64
     /// Maps the source's rows to records and hands them to `importer`.
-    static func run(_ source: PlaintextDatabase, _ importer: inout RecordImporter, notes: inout [String], tick: () -> Void) throws
+    static func run(_ source: ForeignDatabase, _ importer: inout RecordImporter, notes: inout [String], tick: () -> Void) throws
 }
 
 extension AppDatabaseImport {
     /// Refuses a database that lacks this app's tables, naming what is
     /// missing and which app it looks like instead.
-    static func check(_ source: PlaintextDatabase) throws {
+    static func check(_ source: ForeignDatabase) throws {
         let tables = try source.tables()
         for (table, columns) in requiredColumns.sorted(by: { $0.key < $1.key }) {
             let missing = tables[table].map { present in columns.filter { !present.contains($0) } }
@@ -62,10 +62,12 @@ extension Vault {
         try importAppDatabase(LibreOllamaImport.self, path: path, progress: progress)
     }
 
-    /// The shared steps: open the source read-only and immutable, check it
-    /// is the app's, then map every row inside one write transaction.
+    /// The shared steps: open the source in the reader process (read-only
+    /// and immutable), check it is the app's, then map every row inside one
+    /// write transaction.
     private func importAppDatabase<App: AppDatabaseImport>(_ app: App.Type, path: String, progress: ProgressHandler?) throws -> ImportReport {
-        let source = try PlaintextDatabase(path: path)
+        let source = try ForeignDatabase(path: path, configuration: configuration.foreignReader)
+        defer { source.close() }
         try App.check(source)
         let total = try App.rowCount(source)
         return try writeData { db in
