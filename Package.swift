@@ -77,7 +77,7 @@ let package = Package(
 
         // MARK: Fuzzing (scripts/fuzz builds it with -sanitize=fuzzer)
         .executableTarget(
-            name: "simvault-fuzz", dependencies: ["VaultKeys", "SimVault"],
+            name: "simvault-fuzz", dependencies: ["VaultKeys", "SimVault", "SQLiteReaderProtocol"],
             path: "Fuzz", exclude: ["Corpus"], swiftSettings: strictSwift),
 
         // MARK: Tests

@@ -30,6 +30,12 @@ static void on_signal(int sig) {
     // Let the signal do what it did before (end the process, or stop it).
     struct sigaction mine;
     sigaction(sig, &saved_actions[slot], &mine);
+    // The signal is blocked while its handler runs: unblock it so that
+    // raise() acts now, not after this handler has put itself back.
+    sigset_t just_this;
+    sigemptyset(&just_this);
+    sigaddset(&just_this, sig);
+    sigprocmask(SIG_UNBLOCK, &just_this, NULL);
     raise(sig);
     // Only a stop returns here (after SIGCONT), or a caught signal whose
     // previous handler returned: take the prompt up again.

@@ -108,7 +108,8 @@ extension Row {
 
 extension RecordImporter {
     /// `text` with credentials moved into secrets of `scope` (see
-    /// ``SecretExtraction``); text that is not JSON is returned as it is
+    /// ``SecretExtraction``), re-serialized compactly; text that holds none
+    /// is returned as it is, byte for byte, and so is text that is not JSON
     /// unless it looks like a key itself.
     mutating func strippingSecrets(_ text: String?, scope: String, nameIfWhole: String = "API_KEY") throws -> String? {
         guard let text, !text.isEmpty else { return text }
@@ -117,11 +118,13 @@ extension RecordImporter {
             return "secret:\(scope)/\(try secret(scope: scope, name: nameIfWhole, value: SecretBytes(text: text)))"
         }
         var importer = self
+        var found = 0
         let stripped = try SecretExtraction.extract(value) { name, secretText in
-            "secret:\(scope)/\(try importer.secret(scope: scope, name: name, value: SecretBytes(text: secretText)))"
+            found += 1
+            return "secret:\(scope)/\(try importer.secret(scope: scope, name: name, value: SecretBytes(text: secretText)))"
         }
         self = importer
-        return JSONWriter.serialize(stripped, style: .compact)
+        return found == 0 ? text : JSONWriter.serialize(stripped, style: .compact)
     }
 }
 

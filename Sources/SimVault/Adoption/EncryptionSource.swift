@@ -78,9 +78,9 @@ struct EncryptionSource {
         let entries = tablesInReplayOrder.map(\.entry) + objectsAfterRows
         guard let (index, error) = try database.rehearse(statements) else { return }
         let entry = entries[min(index, entries.count - 1)]
-        // SQLITE_AUTH: the reader's policy refused it; `refused`: more than
-        // one statement in the text.
-        if error.code == ReaderErrorCode.refused.rawValue || error.code & 0xFF == 23 {
+        // SQLITE_AUTH or "not authorized to use function": the reader's
+        // policy refused it; `refused`: more than one statement in the text.
+        if error.code == ReaderErrorCode.refused.rawValue || error.code & 0xFF == 23 || error.message.hasPrefix("not authorized") {
             let reason = error.code == ReaderErrorCode.refused.rawValue ? "holds more than one SQL statement" : "does what no schema entry does (\(error.message))"
             throw VaultError.malformedInput(path: database.path, detail: SchemaReplayRefusal(entry: entry, reason: reason).description)
         }

@@ -53,10 +53,12 @@ final class SchemaReplay {
                 phase = .running(entry)
                 while try statement.step() {}
             }
+        } catch is SQLiteError where refusal != nil {
+            // A denied action fails the statement (SQLITE_AUTH, or
+            // SQLITE_ERROR "not authorized to use function").
+            throw SchemaReplayRefusal(entry: entry, reason: "does \(refusal ?? "")")
         } catch let error as SQLiteError where error.isMisuse {
             throw SchemaReplayRefusal(entry: entry, reason: "holds more than one SQL statement")
-        } catch let error as SQLiteError where error.isAuthorizationDenied {
-            throw SchemaReplayRefusal(entry: entry, reason: "does \(refusal ?? "something no schema entry does")")
         }
     }
 

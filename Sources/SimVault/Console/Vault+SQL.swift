@@ -96,7 +96,9 @@ extension Vault {
     }
 
     private static func consoleError(_ error: SQLiteError, allowingWrites: Bool, refusal: String?) -> VaultError? {
-        if let refusal, error.isAuthorizationDenied {
+        // A denied action fails the statement with SQLITE_AUTH (or, for a
+        // function, SQLITE_ERROR "not authorized to use function").
+        if let refusal {
             return .invalidArgument(detail: "`sql` refuses \(refusal), with or without --write. Use `simvault rekey`, `simvault key ...`, `simvault secret ...` or `simvault backup` for what they cover")
         }
         if error.isReadOnly, !allowingWrites {

@@ -13,6 +13,10 @@ public struct WorkflowImportReport: Sendable, Codable, Equatable {
         public let source: String
     }
     public let workflows: [Item]
+    /// Credentials found in the workflows (API keys, tokens, passwords)
+    /// that were sealed as secrets of scope `workflow:<id>`; the stored
+    /// states refer to them (see ``WorkflowCredentials``).
+    public let sealedCredentials: Int
 }
 
 /// What a bundle export wrote.
@@ -86,21 +90,16 @@ extension Vault {
     private func importSimWorkflows(
         _ files: [(file: SimWorkflowFile, id: String?, fallbackName: String, source: String)], audit: [String: String]
     ) throws -> WorkflowImportReport {
-        let prepared = try files.map { item in
-            let workflow = Workflow(
-                id: item.id, name: item.file.name ?? item.fallbackName, description: item.file.description ?? "",
-                state: item.file.stateBytes)
-            return (try WorkflowStore.prepare(workflow), item)
-        }
-        return try writeData { db in
+        try writeData { db in
+            var importer = RecordImporter(db: db, vault: self)
             var imported: [WorkflowImportReport.Item] = []
-            for (workflow, item) in prepared {
-                var workflow = workflow
-                if try db.scalar("SELECT 1 FROM workflows WHERE id = ?", [workflow.workflow.id], as: Int.self) != nil {
-                    var copy = workflow.workflow
-                    copy = Workflow(name: copy.name, description: copy.description, category: copy.category, tags: copy.tags, state: copy.state)
-                    workflow = WorkflowStore.PreparedWorkflow(workflow: copy, packedState: workflow.packedState, tags: workflow.tags)
-                }
+            for item in files {
+                // A workflow keeps its id unless the vault has it already.
+                var id = item.id ?? RecordID.make()
+                if try db.scalar("SELECT 1 FROM workflows WHERE id = ?", [id], as: Int.self) != nil { id = RecordID.make() }
+                let state = try WorkflowCredentials.sealing(item.file.stateBytes, workflowID: id, importer: &importer)
+                let workflow = try WorkflowStore.prepare(Workflow(
+                    id: id, name: item.file.name ?? item.fallbackName, description: item.file.description ?? "", state: state))
                 let summary = try WorkflowStore.save(workflow, in: db)
                 try db.execute("UPDATE workflows SET source = ? WHERE id = ?", [item.file.sourceText, summary.id])
                 imported.append(WorkflowImportReport.Item(
@@ -109,8 +108,9 @@ extension Vault {
             }
             var detail = audit
             detail["count"] = String(imported.count)
+            detail["secrets"] = String(importer.imported.secrets)
             try AccessLog.record(AccessEvent(action: "workflow.import", resource: nil, detail: detail), actor: configuration.actor, in: db)
-            return WorkflowImportReport(workflows: imported)
+            return WorkflowImportReport(workflows: imported, sealedCredentials: importer.imported.secrets + importer.alreadyPresent.secrets)
         }
     }
 
@@ -119,7 +119,7 @@ extension Vault {
             throw VaultError.recordNotFound(kind: "workflow", id: id)
         }
         return try SimWorkflowFile.assemble(
-            state: try Zlib.decompress(try row.get("state")), source: try row.get("source"),
+            state: WorkflowCredentials.redacting(try Zlib.decompress(try row.get("state"))), source: try row.get("source"),
             name: try row.get("name"), description: try row.get("description"), exportedAt: exportedAt)
     }
 }

@@ -59,8 +59,8 @@ extension SimVaultCommand.Export {
                 if isBundle, let output {
                     let report = try vault.exportWorkflowBundle(ids: ids, to: output)
                     if global.json { try Terminal.printJSON(report); return }
-                    print("Wrote \(report.workflows.count) workflow(s) to \(report.path) (\(ByteCount.format(report.bytes)), not encrypted):")
-                    for item in report.workflows { print("  \(item.file)  \(item.name)") }
+                    Terminal.say("Wrote \(report.workflows.count) workflow(s) to \(TerminalText.visible(report.path)) (\(ByteCount.format(report.bytes)), not encrypted):")
+                    for item in report.workflows { Terminal.say("  \(TerminalText.visible(item.file))  \(TerminalText.visible(item.name))") }
                     return
                 }
                 let file = try vault.exportSimWorkflow(id: ids[0])

@@ -34,9 +34,12 @@ extension SimVaultCommand.Import {
             try keys.withVault(global) { vault in
                 let report = ZipArchiveReader.looksLikeArchive(file) ? try vault.importWorkflowBundle(path: file) : try vault.importSimWorkflow(path: file)
                 if global.json { try Terminal.printJSON(report); return }
-                print("Imported \(report.workflows.count) workflow(s) from \(file):")
+                Terminal.say("Imported \(report.workflows.count) workflow(s) from \(TerminalText.visible(file)):")
                 for item in report.workflows {
-                    print("  \(item.id)  \(item.name)  (\(item.blocks) blocks, \(item.edges) edges, \(ByteCount.format(Int64(item.stateBytes))))")
+                    Terminal.say("  \(TerminalText.visible(item.id))  \(TerminalText.visible(item.name))  (\(item.blocks) blocks, \(item.edges) edges, \(ByteCount.format(Int64(item.stateBytes))))")
+                }
+                if report.sealedCredentials > 0 {
+                    Terminal.say("  note  \(report.sealedCredentials) credential(s) found in the workflows (API keys, tokens, passwords) were sealed as secrets of scope workflow:<id> (`simvault secret list`); the stored workflows refer to them as secret:workflow:<id>/<name>")
                 }
             }
         }
@@ -126,9 +129,9 @@ enum ImportOutput {
                 .filter { $0.1 > 0 }.map { "\($0.1) \($0.0)" }
             return parts.isEmpty ? "nothing" : parts.joined(separator: ", ")
         }
-        var lines = ["Imported from \(report.source) (\(report.format)):", "  imported         \(line(report.imported))"]
+        var lines = ["Imported from \(TerminalText.visible(report.source)) (\(report.format)):", "  imported         \(line(report.imported))"]
         if report.alreadyPresent != ImportReport.Counts() { lines.append("  already present  \(line(report.alreadyPresent))") }
-        lines += report.notes.map { "  note             \($0)" }
-        print(lines.joined(separator: "\n"))
+        lines += report.notes.map { "  note             \(TerminalText.visible($0))" }
+        Terminal.say(lines.joined(separator: "\n"))
     }
 }

@@ -28,8 +28,8 @@ extension SimVaultCommand {
                 let result = try vault.executeSQL(statement, allowingWrites: write)
                 if global.json { return try Terminal.printJSON(result) }
                 if !result.columns.isEmpty {
-                    print(result.columns.joined(separator: "|"))
-                    for row in result.rows { print(row.map(SQLResult.literal).joined(separator: "|")) }
+                    Terminal.say(result.columns.map { TerminalText.visible($0) }.joined(separator: "|"))
+                    for row in result.rows { Terminal.say(row.map(SQLResult.literal).joined(separator: "|")) }
                 }
                 if let changes = result.changes { print("\(changes) row(s) changed.") }
             }
