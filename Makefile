@@ -33,14 +33,14 @@ release: bootstrap
 	$(SWIFT) build -c release
 
 check-linkage: build
-	scripts/check-linkage .build/debug/simvault
+	scripts/check-linkage .build/debug/simvault .build/debug/simvault-sqlite-reader
 
 demo: build
 	scripts/demo .build/debug/simvault
 
 test: bootstrap
 	$(SWIFT) build --build-tests
-	scripts/check-linkage .build/debug/simvault
+	scripts/check-linkage .build/debug/simvault .build/debug/simvault-sqlite-reader
 	SIMVAULT_REQUIRE_KEYRING_TESTS=1 scripts/with-keyring -- $(SWIFT) test --skip-build $(TEST_FLAGS)
 
 # The library's tests (engine, vault, keys, stores, migrations: all the
