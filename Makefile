@@ -6,8 +6,12 @@
 #   make test   install packages if missing, build, check the binary links
 #               only libsqlcipher, run the whole test suite against a real,
 #               private gnome-keyring
-#   make bench  the benchmark behind README "Performance" (release build,
+#   make bench  the benchmark behind docs/performance.md (release build,
 #               a few minutes); make bench-quick checks it still runs (CI)
+#   make docs   the library's API documentation (DocC) into .build/docs
+#   make install    the release binary, bash/zsh/fish completions and a man
+#                   page under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local);
+#                   make uninstall removes exactly those files
 #
 # Swift 6 is expected on PATH or at /opt/swift/usr/bin.
 
@@ -19,7 +23,7 @@ SWIFT ?= swift
 # session, so a few workers are enough on small machines.
 TEST_FLAGS ?=
 
-.PHONY: all bootstrap build release demo test sanitize fuzz check-linkage bench bench-quick clean
+.PHONY: all bootstrap build release demo test sanitize fuzz check-linkage bench bench-quick docs install uninstall clean
 
 all: build
 
@@ -70,6 +74,42 @@ bench: bootstrap
 bench-quick: bootstrap
 	$(SWIFT) build --product simvault-bench
 	scripts/with-keyring -- .build/debug/simvault-bench --quick
+
+# The library's API documentation (Sources/SimVault/SimVault.docc), as a
+# static site in .build/docs (open .build/docs/index.html through any web
+# server, or `python3 -m http.server -d .build/docs`).
+docs: bootstrap
+	$(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation \
+	  --target SimVault --disable-indexing --transform-for-static-hosting --output-path .build/docs
+
+# Installation, like a distribution package would lay it out. DESTDIR is
+# honoured for staged installs (CI installs into a temporary directory).
+PREFIX ?= /usr/local
+BINDIR = $(DESTDIR)$(PREFIX)/bin
+MAN1DIR = $(DESTDIR)$(PREFIX)/share/man/man1
+BASH_COMPLETIONDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+ZSH_COMPLETIONDIR = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+FISH_COMPLETIONDIR = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+MANUAL = .build/plugins/GenerateManual/outputs/simvault/simvault.1
+INSTALLED_FILES = $(BINDIR)/simvault $(MAN1DIR)/simvault.1 $(BASH_COMPLETIONDIR)/simvault \
+	$(ZSH_COMPLETIONDIR)/_simvault $(FISH_COMPLETIONDIR)/simvault.fish
+
+# The man page comes from swift-argument-parser's generate-manual plugin and
+# the completions from the binary itself, so both always match the CLI.
+install: bootstrap
+	$(SWIFT) build -c release --product simvault
+	scripts/check-linkage .build/release/simvault
+	$(SWIFT) package generate-manual
+	install -d $(BINDIR) $(MAN1DIR) $(BASH_COMPLETIONDIR) $(ZSH_COMPLETIONDIR) $(FISH_COMPLETIONDIR)
+	install -m 755 .build/release/simvault $(BINDIR)/simvault
+	install -m 644 $(MANUAL) $(MAN1DIR)/simvault.1
+	.build/release/simvault --generate-completion-script bash > $(BASH_COMPLETIONDIR)/simvault
+	.build/release/simvault --generate-completion-script zsh > $(ZSH_COMPLETIONDIR)/_simvault
+	.build/release/simvault --generate-completion-script fish > $(FISH_COMPLETIONDIR)/simvault.fish
+	chmod 644 $(BASH_COMPLETIONDIR)/simvault $(ZSH_COMPLETIONDIR)/_simvault $(FISH_COMPLETIONDIR)/simvault.fish
+
+uninstall:
+	rm -f $(INSTALLED_FILES)
 
 clean:
 	rm -rf .build .build-tsan .build-asan .build-fuzz demo

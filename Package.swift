@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layering (DESIGN.md §2): the `simvault` CLI -> `SimVault` -> `VaultSchema`,
+// Layering (docs/DESIGN.md §2): the `simvault` CLI -> `SimVault` -> `VaultSchema`,
 // `VaultKeys` -> C system-library modules. Nothing below the CLI talks to the
 // terminal.
 //
@@ -28,6 +28,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // `make docs` only (a command plugin: nothing of it is linked or built
+        // by `swift build`).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // MARK: C system libraries (module map + shim header each)
@@ -70,7 +73,7 @@ let package = Package(
             name: "simvault-sqlite-reader", dependencies: ["CSQLCipher", "CProcessHardening", "SQLiteReaderProtocol"],
             swiftSettings: strictSwift),
 
-        // MARK: Benchmarks (README "Performance"; `make bench`, `make bench-quick`)
+        // MARK: Benchmarks (docs/performance.md; `make bench`, `make bench-quick`)
         .executableTarget(
             name: "simvault-bench", dependencies: ["SimVault", "VaultKeys", "CSQLCipher", "CSecret", "CSodium", "CZlib"],
             path: "Benchmarks", swiftSettings: strictSwift),

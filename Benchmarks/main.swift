@@ -2,7 +2,7 @@ import Foundation
 import SimVault
 
 // simvault-bench: what encryption and the library cost, side by side.
-// README "Performance" explains the workloads and shows a full run.
+// docs/performance.md explains the workloads and shows a full run.
 
 let options: BenchmarkOptions
 do {

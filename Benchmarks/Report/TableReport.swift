@@ -1,6 +1,6 @@
 import Foundation
 
-/// The table the README shows (Markdown), and the JSON beside it.
+/// The table docs/performance.md shows (Markdown), and the JSON beside it.
 struct TableReport {
     let results: Results
     let scale: Scale

@@ -25,7 +25,7 @@ struct Scale: Sendable {
         var largeVaultRepeats: Int
     }
 
-    /// The realistic scale the README's table is measured at.
+    /// The realistic scale docs/performance.md's table is measured at.
     static let full = Scale(
         conversations: 2_000, messages: 100_000, importBatch: 1_000, workflows: 1_000, runs: 10_000,
         largeVaultBytes: 100 << 20,

@@ -69,7 +69,7 @@ extension BenchmarkRun {
                 try subject.searchMessages(kind.query(round), limit: 20)
             }
         }
-        // How many messages each kind matches, for the README.
+        // How many messages each kind matches, for docs/performance.md.
         for kind in searchKinds {
             let count: Int = try encrypted.vault.read { db in
                 try db.scalar("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ?", [try SearchQuery(kind.query(2)).matchExpression]) ?? 0

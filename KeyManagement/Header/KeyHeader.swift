@@ -122,7 +122,7 @@ public struct KeyHeader: Codable, Sendable, Equatable {
 }
 
 /// SQLCipher parameters that every opener must set because the file does not
-/// record them (DESIGN.md §1).
+/// record them (docs/DESIGN.md §1).
 public struct CipherSettings: Codable, Sendable, Equatable {
     /// `PRAGMA cipher_page_size`.
     public var pageSize: Int = 4096

@@ -7,7 +7,7 @@ import Foundation
 /// secret is available (no file given and no terminal to prompt on).
 public typealias SecretSupplier = @Sendable (_ reason: String) throws(KeyError) -> SecretBytes?
 
-/// What an unlock may use, in the order DESIGN.md §3 tries them: an explicit
+/// What an unlock may use, in the order docs/DESIGN.md §3 tries them: an explicit
 /// key, the keyring, a password, a recovery code.
 public struct UnlockRequest: Sendable {
     /// A master key supplied directly by the app.

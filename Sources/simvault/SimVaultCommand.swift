@@ -13,11 +13,7 @@ struct SimVaultCommand: ParsableCommand {
             The vault is one SQLCipher database with its key in the Secret Service \
             (GNOME Keyring, KWallet, KeePassXC), a password slot, and a recovery code.
 
-            Exit codes: 0 ok; 1 failure; 64 usage; 10 wrong key or password; \
-            11 no key source available; 12 vault or header corrupt or tampered; \
-            13 vault busy; 14 vault newer than this simvault; 15 vault or header not found. \
-            `health` exits 0 healthy, 1 warnings, 2 failed.
-            """,
+            """ + ExitCodes.summary,
         version: SimVaultVersion.current,
         subcommands: [
             Init.self, Info.self, Health.self, Key.self, Rekey.self, Migrate.self, Search.self, Secret.self, Settings.self, SQL.self,
@@ -32,7 +28,7 @@ struct SimVaultCommand: ParsableCommand {
         umask(0o077)
         ProcessHardening.apply()
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(GlobalOptionOrder.normalized(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch {
             if let code = ExitCodes.code(for: error) {

@@ -18,7 +18,7 @@ public import Foundation
 /// zlib: https://zlib.net/manual.html
 public enum Zlib {
     /// Default level: 1, zlib's fastest. Measured on 1,000 workflow states
-    /// of 10-60 KB (README "Performance"): level 1 keeps 28.1% of the JSON
+    /// of 10-60 KB (docs/performance.md): level 1 keeps 28.1% of the JSON
     /// and compresses 50 KB in ~0.3 ms; zlib's own default, 6, keeps 25.1%
     /// in ~1.3 ms, which was over half the time of saving a workflow.
     public static let defaultLevel: Int32 = 1

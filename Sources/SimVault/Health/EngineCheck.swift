@@ -2,7 +2,7 @@ import Foundation
 
 /// Which SQLite library this process really runs. If the plain libsqlite3 is
 /// mapped, its symbols may win over SQLCipher's and `PRAGMA key` would be
-/// silently ignored (DESIGN.md §1).
+/// silently ignored (docs/DESIGN.md §1).
 public struct EngineCheck: Sendable {
     /// `PRAGMA cipher_version`, empty when not SQLCipher.
     public let cipherVersion: String

@@ -2,7 +2,7 @@ import Foundation
 import VaultKeys
 import VaultSchema
 
-/// `simvault health`: every check of DESIGN.md §4, each reported with name,
+/// `simvault health`: every check listed in docs/cli.md ("health checks"), each reported with name,
 /// status and detail. It never throws: a failure is a failed check.
 ///
 /// It never modifies the data (all database checks use read-only

@@ -13,7 +13,7 @@ internal import CSQLCipher
 ///
 /// The lists and pages apps show most are read this way rather than through
 /// ``Row``: building a `Row` per result row and finding each column by name
-/// cost about a third of a 50-message page (README "Performance").
+/// cost about a third of a 50-message page (docs/performance.md).
 protocol StatementRecord {
     /// The result columns ``init(statement:)`` reads, in order, for
     /// `SELECT \(selection) FROM ...`. Columns after them are the caller's.

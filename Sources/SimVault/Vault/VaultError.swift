@@ -3,7 +3,7 @@ public import VaultKeys
 
 /// The errors simvault reports to apps and users. Each has a message that
 /// says what happened and what to do next, and maps to one exit code of the
-/// CLI contract (DESIGN.md §4). The library, not the CLI, decides which case
+/// CLI contract (docs/DESIGN.md §4). The library, not the CLI, decides which case
 /// applies: it tells a wrong key from a corrupt database with the key check
 /// value.
 public enum VaultError: Error, Sendable, Equatable {

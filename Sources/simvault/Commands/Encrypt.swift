@@ -15,7 +15,7 @@ extension SimVaultCommand {
                 before success is reported. The original is only read (close the app using it first), and \
                 left in place unless --remove-original, which overwrites it with zeros and deletes it \
                 after verification. The result keeps the app's own schema: apps open it with the key \
-                (interop contract in the README).
+                (interop contract in docs/SECURITY.md).
                 """)
 
         @OptionGroup var global: GlobalOptions

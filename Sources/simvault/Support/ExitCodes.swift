@@ -2,9 +2,15 @@ import ArgumentParser
 import Foundation
 import SimVault
 
-/// The stable exit codes of the CLI contract (DESIGN.md §4), in one table.
+/// The stable exit codes of the CLI contract (docs/DESIGN.md §4), in one table.
+///
+/// ``table`` is the one list of codes and meanings: the root command's help
+/// prints it, and a test checks that the tables in docs/cli.md and
+/// docs/DESIGN.md say exactly the same.
 enum ExitCodes {
+    static let success: Int32 = 0
     static let failure: Int32 = 1
+    static let healthFailed: Int32 = 2
     static let usage: Int32 = 64
     static let wrongKey: Int32 = 10
     static let noKeySource: Int32 = 11
@@ -13,12 +19,31 @@ enum ExitCodes {
     static let newerThanBinary: Int32 = 14
     static let notFound: Int32 = 15
 
+    /// Every code and what it means, in the order the docs list them.
+    static let table: [(code: Int32, meaning: String)] = [
+        (success, "ok"),
+        (failure, "failure not listed here (and `health`: warnings)"),
+        (healthFailed, "`health` only: a check failed"),
+        (usage, "usage error"),
+        (wrongKey, "wrong key or password (also: the keyring item holds a key for another vault)"),
+        (noKeySource, "no key source available (keyring missing or locked and no password given)"),
+        (corrupt, "vault or key header corrupt or tampered with"),
+        (busy, "vault busy (another process holds it)"),
+        (newerThanBinary, "vault (schema or header format) newer than this simvault"),
+        (notFound, "vault or key header not found"),
+    ]
+
+    /// The table as one paragraph, for `simvault --help`.
+    static var summary: String {
+        "Exit codes: " + table.map { "\($0.code) \($0.meaning)" }.joined(separator: "; ") + "."
+    }
+
     /// `health`: 0 healthy, 1 warnings, 2 failed.
     static func code(for verdict: HealthReport.Verdict) -> Int32 {
         switch verdict {
-        case .healthy: return 0
-        case .warnings: return 1
-        case .failed: return 2
+        case .healthy: return success
+        case .warnings: return failure
+        case .failed: return healthFailed
         }
     }
 

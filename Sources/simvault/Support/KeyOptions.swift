@@ -3,7 +3,7 @@ import Foundation
 import SimVault
 
 /// How a command finds the vault's key: keyring first, then a password, then
-/// a recovery code (DESIGN.md §3).
+/// a recovery code (docs/DESIGN.md §3).
 struct KeyOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "Read the password from this file ('-' for stdin).",

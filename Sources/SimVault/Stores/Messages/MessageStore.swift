@@ -192,7 +192,7 @@ public struct MessageStore: Sendable {
     /// and SQLCipher 3.4.1 encrypts every page it copies into that journal,
     /// about six per message. One statement per 64 rows copies each page
     /// once: importing 1,000 messages sealed ~7,000 pages one by one and
-    /// ~1,500 this way (README "Performance").
+    /// ~1,500 this way (docs/performance.md).
     private static func insert(_ rows: ArraySlice<(message: NewMessage, position: Int)>, now: Int64, in db: Connection) throws {
         var rest = rows
         var size = rowsPerInsert
