@@ -10,7 +10,9 @@ extension SimVaultCommand {
             discussion: """
                 Exports are plaintext: anyone with the file can read it. Written to -o FILE (created 0600, \
                 never replacing a file) or to stdout. Secret values are never exported unless \
-                `export all --include-secrets` is confirmed. Every export is recorded in the access log.
+                `export all --include-secrets` is confirmed, and credentials left inside workflow states \
+                or JSON fields (an app's saved apiKey) are written as "[redacted by simvault]" unless it is. \
+                Every export is recorded in the access log.
                 """,
             subcommands: [Workflow.self, Conversation.self, All.self])
     }

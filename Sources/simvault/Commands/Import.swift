@@ -9,7 +9,9 @@ extension SimVaultCommand {
             abstract: "Bring data into the vault: Sim workflows, simvault exports, AionUi and LibreOllama databases.",
             discussion: """
                 Every import is all or nothing: the input is checked and written in one transaction; \
-                invalid, truncated or foreign input is refused (exit 64) and the vault is not changed. \
+                invalid, truncated or foreign input is refused (exit 64), a database that crashes, hangs or \
+                exhausts the reader or was crafted is refused as malformed or hostile (exit 12), and the vault \
+                is not changed. \
                 Records already in the vault (same id) are skipped, so running an import twice adds \
                 nothing the second time. Source files are only read.
                 """,
@@ -22,7 +24,11 @@ extension SimVaultCommand.Import {
     struct Workflow: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Import a Sim workflow export (.json) or a .simworkflow bundle.",
-            discussion: "A bundle (a ZIP file) is recognised by its content, whatever its name.")
+            discussion: """
+                A bundle (a ZIP file) is recognised by its content, whatever its name. API keys, tokens and \
+                passwords found in a workflow (Sim's apiKey, token and password sub-blocks) are sealed as \
+                secrets of scope workflow:<id>; the stored workflow refers to them.
+                """)
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var keys: KeyOptions
@@ -49,7 +55,12 @@ extension SimVaultCommand.Import {
     struct Conversations: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Import users, agents and conversations from a simvault export (simvault export ... --format json).",
-            discussion: "The file is read as a stream; memory holds one conversation at a time.")
+            discussion: """
+                The file is read as a stream; memory holds one record at a time (a user, an agent, a \
+                conversation's own fields, or one message with its attachments), and a record that would \
+                take more than 64 MiB is refused. Credentials in agents' config and conversations' model \
+                and extra JSON are sealed as secrets.
+                """)
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var keys: KeyOptions

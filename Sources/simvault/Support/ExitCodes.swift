@@ -27,7 +27,7 @@ enum ExitCodes {
         (usage, "usage error"),
         (wrongKey, "wrong key or password (also: the keyring item holds a key for another vault)"),
         (noKeySource, "no key source available (keyring missing or locked and no password given)"),
-        (corrupt, "vault or key header corrupt or tampered with"),
+        (corrupt, "vault or key header corrupt or tampered with; a file from elsewhere (another app's database, an import) malformed or hostile"),
         (busy, "vault busy (another process holds it)"),
         (newerThanBinary, "vault (schema or header format) newer than this simvault"),
         (notFound, "vault or key header not found"),
