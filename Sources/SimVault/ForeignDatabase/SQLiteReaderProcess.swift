@@ -11,6 +11,8 @@ enum ReaderFailure: Error, Equatable, CustomStringConvertible {
     case timedOut(seconds: Double)
     case cpuLimit(seconds: Int)
     case protocolViolation(String)
+    /// Used after ``SQLiteReaderProcess/close()``: a simvault bug.
+    case closed
 
     var description: String {
         switch self {
@@ -25,6 +27,8 @@ enum ReaderFailure: Error, Equatable, CustomStringConvertible {
             return "reading it used more than \(seconds) s of CPU time (the reader was stopped)"
         case .protocolViolation(let why):
             return "the process reading it sent garbage (\(why))"
+        case .closed:
+            return "its reader was already closed"
         }
     }
 }
@@ -48,6 +52,7 @@ final class SQLiteReaderProcess {
     private var bufferStart = 0
     private var failure: ReaderFailure?
     private var isReaped = false
+    private var isClosed = false
 
     /// Largest frame accepted: a row, plus room for its framing.
     private var maximumFrameBytes: Int { configuration.maximumRowBytes + (1 << 20) }
@@ -151,13 +156,15 @@ final class SQLiteReaderProcess {
     /// Asks the reader to exit, then reaps it (killing it if it does not
     /// go within a second). Idempotent.
     func close() {
-        guard !isReaped else { return }
+        guard !isClosed else { return }
+        isClosed = true
         if failure == nil {
             try? send(FrameEncoder(.close).finish())
         }
         Glibc.shutdown(socket, Int32(SHUT_RDWR))
         _ = reap(waitingAtMost: 1)
         Glibc.close(socket)
+        if failure == nil { failure = .closed }
     }
 
     // MARK: - Internals
