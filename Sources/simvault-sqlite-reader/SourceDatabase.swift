@@ -147,21 +147,25 @@ enum SQLiteSettings {
     /// stores more than one statement in a schema entry).
     static func prepareOne(_ handle: OpaquePointer, _ sql: String) throws(ReaderError) -> OpaquePointer {
         var statement: OpaquePointer?
-        var tail: UnsafePointer<CChar>?
-        let status = sqlite3_prepare_v2(handle, sql, -1, &statement, &tail)
+        var status: Int32 = SQLITE_OK
+        var rest = ""
+        // The tail points into the C string, which lives only inside
+        // withCString: read it there (AddressSanitizer caught a read after).
+        sql.withCString { text in
+            var tail: UnsafePointer<CChar>?
+            status = sqlite3_prepare_v2(handle, text, -1, &statement, &tail)
+            // > If pzTail is not NULL then *pzTail is made to point to the
+            // > first byte past the end of the first SQL statement in zSql.
+            if status == SQLITE_OK, let tail { rest = String(cString: tail) }
+        }
         guard status == SQLITE_OK else {
             sqlite3_finalize(statement)
             throw ReaderError(handle, status)
         }
         guard let statement else { throw ReaderError(code: ReaderErrorCode.refused.rawValue, "no statement in the text") }
-        if let tail, tail.pointee != 0 {
-            // > If pzTail is not NULL then *pzTail is made to point to the
-            // > first byte past the end of the first SQL statement in zSql.
-            let rest = String(cString: tail)
-            if !rest.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 || $0 == 0x3B }) {
-                sqlite3_finalize(statement)
-                throw ReaderError(code: ReaderErrorCode.refused.rawValue, "more than one statement in one text")
-            }
+        if !rest.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 || $0 == 0x3B }) {
+            sqlite3_finalize(statement)
+            throw ReaderError(code: ReaderErrorCode.refused.rawValue, "more than one statement in one text")
         }
         return statement
     }
