@@ -122,12 +122,14 @@ public enum VaultRestore {
         if target.databaseExists { lock = try VaultExclusiveUse(target) }
         defer { lock?.release() }
         let aside = target.databaseExists ? replacedLocation(for: target) : nil
+        // The directory the journal names exists before the journal does:
+        // settling a restore killed in between syncs it.
+        if let aside { try createDirectory(aside.directory) }
         let journal = RestoreJournal(target: target, staged: staged, aside: aside)
         try journal.write()
         var swap = FileSwap()
         do {
             if let aside {
-                try createDirectory(aside.directory)
                 try swap.move(target.path, to: aside.path)
                 if FileManager.default.fileExists(atPath: target.walPath) { try swap.move(target.walPath, to: aside.walPath) }
                 // The -shm file stays: its lock byte is what keeps other
