@@ -46,7 +46,7 @@ demo: build
 test: bootstrap
 	$(SWIFT) build --build-tests
 	scripts/check-linkage .build/debug/simvault .build/debug/simvault-sqlite-reader
-	SIMVAULT_REQUIRE_KEYRING_TESTS=1 scripts/with-keyring -- $(SWIFT) test --skip-build $(TEST_FLAGS)
+	SIMVAULT_REQUIRE_KEYRING_TESTS=1 SIMVAULT_REQUIRE_POSTGRES_TESTS=1 scripts/with-keyring -- $(SWIFT) test --skip-build $(TEST_FLAGS)
 
 # The library's tests (engine, vault, keys, stores, migrations: all the
 # threaded code) under ThreadSanitizer and AddressSanitizer (with
@@ -68,13 +68,13 @@ fuzz: bootstrap
 # BENCH_FLAGS: e.g. --json bench.json, --only Search (see --help).
 bench: bootstrap
 	$(SWIFT) build -c release --product simvault-bench
-	scripts/with-keyring -- .build/release/simvault-bench $(BENCH_FLAGS)
+	scripts/with-keyring -- scripts/with-postgres -- .build/release/simvault-bench $(BENCH_FLAGS)
 
 # A small data set in a debug build: seconds; checks that every workload
 # runs and that simvault and the raw C baseline agree, not the timings.
 bench-quick: bootstrap
 	$(SWIFT) build --product simvault-bench
-	scripts/with-keyring -- .build/debug/simvault-bench --quick
+	scripts/with-keyring -- scripts/with-postgres -- .build/debug/simvault-bench --quick
 
 # The library's API documentation (Sources/SimVault/SimVault.docc), as a
 # static site in .build/docs (open .build/docs/index.html through any web

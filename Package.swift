@@ -46,6 +46,10 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
+        // PostgreSQL's client library, for `import sim-postgres` only.
+        .systemLibrary(
+            name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
 
         // MARK: Key management and schema
         .target(
@@ -58,7 +62,7 @@ let package = Package(
         // MARK: The library and the CLI
         .target(name: "CSpawn", path: "Sources/CSpawn"),
         .target(
-            name: "SimVault", dependencies: ["CSQLCipher", "CZlib", "CSodium", "CSpawn", "VaultKeys", "VaultSchema", "SQLiteReaderProtocol"],
+            name: "SimVault", dependencies: ["CSQLCipher", "CZlib", "CSodium", "CLibPQ", "CSpawn", "VaultKeys", "VaultSchema", "SQLiteReaderProtocol"],
             swiftSettings: strictSwift),
         .target(name: "CProcessHardening", path: "Sources/CProcessHardening"),
         .target(name: "CTerminal", path: "Sources/CTerminal"),

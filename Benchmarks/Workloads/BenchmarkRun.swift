@@ -158,6 +158,7 @@ final class BenchmarkRun {
         try measureWrites()
         if options.measures("Page cost") { try measurePageCosts() }
         if options.measures("Storage") { try measureStorage() }
+        if options.measures("Sim import") { try measureSimPostgresImport() }
         for subject in subjects { subject.close() }
         if options.measures("Opening") { try measureOpening() }
         if options.measures("Rekey and backup") { try measureLargeVault() }

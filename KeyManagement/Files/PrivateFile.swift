@@ -18,6 +18,11 @@ public enum PrivateFile {
         public let path: String
         public let operation: String
         public let code: Int32
+        public init(path: String, operation: String, code: Int32) {
+            self.path = path
+            self.operation = operation
+            self.code = code
+        }
         public var description: String { "\(operation) \(path): \(String(cString: strerror(code)))" }
         /// Whether the failure was ENOSPC/EDQUOT (disk full).
         public var isDiskFull: Bool { code == ENOSPC || code == EDQUOT }
@@ -136,19 +141,6 @@ public enum PrivateFile {
         guard fd >= 0 else { throw Failure(path: path, operation: "open directory", code: errno) }
         defer { close(fd) }
         guard fsync(fd) == 0 else { throw Failure(path: path, operation: "fsync directory", code: errno) }
-    }
-
-    /// The permission bits of `path`, or nil if it does not exist.
-    public static func permissions(of path: String) -> mode_t? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        return info.st_mode & 0o777
-    }
-
-    /// Whether `path` grants any access to group or others.
-    public static func isAccessibleByOthers(_ path: String) -> Bool {
-        guard let bits = permissions(of: path) else { return false }
-        return bits & 0o077 != 0
     }
 
     private static func writeAll(_ fd: Int32, _ data: Data, path: String) throws(Failure) {

@@ -21,7 +21,7 @@ struct PlaintextLeakTests {
         let vault = test.vault
         let chat = try vault.conversations.create(Conversation(title: "private"))
         for index in 0..<20 { try vault.messages.append(to: chat.id, role: .user, content: "KESTRELMESSAGE number \(index)") }
-        let flow = try vault.workflows.save(Workflow(name: "flow", state: Data(#"{"blocks":{"b":{"type":"agent","note":"KESTRELFLOWSTATE"}},"edges":[]}"#.utf8)))
+        let flow = try vault.workflows.save(Workflow(name: "flow", state: Data(#"{"blocks":{"b":{"id":"b","type":"agent","position":{"x":0,"y":0},"note":"KESTRELFLOWSTATE"}},"edges":[]}"#.utf8)))
         _ = try vault.settings.set(named: "app.note", text: "KESTRELSETTING")
         var secret = Array(Self.secretMarker.utf8)
         try vault.secrets.set("KEY", value: SecretBytes(consuming: &secret))

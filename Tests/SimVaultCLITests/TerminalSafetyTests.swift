@@ -57,9 +57,10 @@ struct TerminalSafetyTests {
         try ExternalTools.python("""
             import json, sys
             evil = sys.argv[3]
-            state = {"blocks": {"b1": {"type": "agent"}}, "edges": [], "metadata": {"name": "Flow " + evil}}
+            block = {"id": "b1", "type": "agent", "name": "Agent 1", "position": {"x": 0, "y": 0}}
+            state = {"blocks": {"b1": block}, "edges": [], "metadata": {"name": "Flow " + evil}}
             json.dump({"version": "1.0", "state": state}, open(sys.argv[1], "w"))
-            state["edges"] = [{"source": "b1", "target": "gone" + evil}]
+            state["edges"] = [{"id": "e1", "source": "b1", "target": "gone" + evil}]
             json.dump({"version": "1.0", "state": state}, open(sys.argv[2], "w"))
             """, [workflow, broken, Self.hostile])
         let importedFlow = try test.cliOK(["import", "workflow", workflow]).stdout

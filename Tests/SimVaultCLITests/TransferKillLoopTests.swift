@@ -156,17 +156,35 @@ struct TransferKillLoopTests {
         let after = try Self.data(test)
         #expect(after["conversations"]?.rows == 301)
 
+        let (tally, failures) = try Self.importKillRounds(
+            Self.rounds, test, baseline, ["import", "conversations", file] + test.cliArguments,
+            environment: ProcessInfo.processInfo.environment, duration: duration, before: before, after: after) { try Self.data(test) }
+        KillLoopTests.report("import conversations (300 conversations, 3,000 messages)", rounds: Self.rounds, duration: duration, tally: tally, failures: failures, vaultMegabytes: 0)
+        #expect(failures == 0)
+    }
+
+    // MARK: - Helpers
+
+    /// Rounds of an import killed at a random moment, each from `baseline`:
+    /// the vault (as `data` sees it) must hold what it held `before` or
+    /// everything it holds `after` an uninterrupted import, and pass
+    /// `health`. Returns the tally of where the kills landed and the number
+    /// of failed rounds.
+    static func importKillRounds(
+        _ rounds: Int, _ test: TestVault, _ baseline: (database: Data, header: Data), _ arguments: [String],
+        environment: [String: String], duration: Double, before: [String: VaultContents.TableFingerprint],
+        after: [String: VaultContents.TableFingerprint], data: () throws -> [String: VaultContents.TableFingerprint]
+    ) throws -> (tally: [String: Int], failures: Int) {
         var tally: [String: Int] = [:]
         var failures = 0
-        for round in 1...Self.rounds {
-            try Self.resetToBaseline(test, baseline)
+        for round in 1...rounds {
+            try resetToBaseline(test, baseline)
             let status = try KillLoopTests.runAndKill(
-                environment: ProcessInfo.processInfo.environment, ["import", "conversations", file] + test.cliArguments,
+                environment: environment, arguments,
                 // Even rounds reach past the commit too (a killed import that
                 // finished must show all of it).
-                round: round, wholeRun: duration, afterChange: duration * 1.6,
-                changed: { true })
-            let now = try? Self.data(test)
+                round: round, wholeRun: duration, afterChange: duration * 1.6, changed: { true })
+            let now = try? data()
             let whole = now == before || now == after
             #expect(whole, "round \(round): a part of the import is in the vault, or earlier rows are missing")
             let health = try test.cli(["health"])
@@ -177,11 +195,8 @@ struct TransferKillLoopTests {
             tally[outcome, default: 0] += 1
             if !whole || health.status > 1 { failures += 1 }
         }
-        KillLoopTests.report("import conversations (300 conversations, 3,000 messages)", rounds: Self.rounds, duration: duration, tally: tally, failures: failures, vaultMegabytes: 0)
-        #expect(failures == 0)
+        return (tally, failures)
     }
-
-    // MARK: - Helpers
 
     /// Fingerprints of the data tables, opening the vault with its password.
     static func data(_ test: TestVault) throws -> [String: VaultContents.TableFingerprint] {

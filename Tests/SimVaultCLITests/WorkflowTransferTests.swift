@@ -97,7 +97,7 @@ struct WorkflowTransferTests {
             """, [minified, exported])
         #expect(compare.stdout == "True\n")
         let text = try String(contentsOfFile: exported, encoding: .utf8)
-        #expect(text.hasPrefix("{\n  \"version\": \"1.0\",\n  \"exportedAt\": ") && text.hasSuffix("\n}\n"), "not in JSON.stringify(value, null, 2) layout")
+        #expect(text.hasPrefix("{\n  \"version\": \"1.0\",\n  \"exportedAt\": ") && text.hasSuffix("\n}"), "not in JSON.stringify(value, null, 2) layout (which has no final newline)")
     }
 
     @Test("malformed workflow files and bundles: exit 64 naming the problem, the vault not changed by a byte", arguments: MalformedWorkflow.allCases)

@@ -24,8 +24,9 @@ struct RestoreJournalTests {
         try #require(ownMessages == 1)
         test.vault.close()
         let target = test.location
-        let staged = VaultLocation(path: target.directory + "/.vault.db.restoring-999999-test")
-        let aside = VaultLocation(path: target.path + ".backups/vault-replaced-test.db")
+        // The names a restore makes (the journal is refused for any other).
+        let staged = VaultLocation(path: target.directory + "/.vault.db.restoring-999999-0123abcd")
+        let aside = UTCFormat.backupsDirectoryLocation(for: target, "replaced", at: Date())
         try FileManager.default.createDirectory(atPath: aside.directory, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: backup.path, toPath: staged.path)
         try FileManager.default.copyItem(atPath: backup.headerPath, toPath: staged.headerPath)
@@ -61,11 +62,40 @@ struct RestoreJournalTests {
         }
     }
 
+    @Test("killed between the WAL's link and unlink (the WAL has two names): info and key list settle the restore before checking the files")
+    func walWithTwoNamesIsSettledFirst() throws {
+        let test = try TestVault(label: "journal-wal")
+        try test.vault.conversations.create(Conversation(title: "own"))
+        test.vault.close()
+        let target = test.location
+        let staged = StagingFiles.location(beside: target, marker: RestoreJournal.stagingMarker)
+        let aside = UTCFormat.backupsDirectoryLocation(for: target, "replaced", at: Date())
+        try FileManager.default.createDirectory(atPath: aside.directory, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: target.path, toPath: staged.path)
+        try FileManager.default.copyItem(atPath: target.headerPath, toPath: staged.headerPath)
+        if !FileManager.default.fileExists(atPath: target.walPath) {
+            try #require(FileManager.default.createFile(atPath: target.walPath, contents: Data(), attributes: [.posixPermissions: 0o600]))
+        }
+        try RestoreJournal(target: target, staged: staged, aside: aside).write()
+        try #require(link(target.path, aside.path) == 0 && unlink(target.path) == 0)
+        try #require(link(target.walPath, aside.walPath) == 0, "killed before the unlink")
+        #expect(VaultFiles.problem(in: target)?.detail == "has 2 names (hard links to one file)")
+
+        let (info, keyError) = try VaultInfo.read(location: target, unlock: .password(test.password))
+        #expect(keyError == nil && info.schemaVersion != nil)
+        #expect(!FileManager.default.fileExists(atPath: RestoreJournal.path(for: target)))
+        #expect(VaultFiles.problem(in: target) == nil)
+        #expect(try VaultKeyManager(location: target).listSlots(unlock: nil).slots.count == 2)
+        let vault = try Vault.open(at: target, unlock: .password(test.password))
+        #expect(try vault.conversations.list().map(\.title) == ["own"])
+        vault.close()
+    }
+
     @Test("a journal while the key lock is held (a restore still running) is not touched: busy")
     func runningRestoreIsLeftAlone() throws {
         let test = try TestVault(label: "journal-busy")
         test.vault.close()
-        let staged = VaultLocation(path: test.location.directory + "/.vault.db.restoring-1-test")
+        let staged = StagingFiles.location(beside: test.location, marker: RestoreJournal.stagingMarker)
         let journal = RestoreJournal(target: test.location, staged: staged, aside: nil)
         try journal.write()
         let held = try VaultKeyManager.acquireLock(for: test.location)

@@ -1,9 +1,9 @@
 public import Foundation
 
 /// Realistic Sim workflow export files, written the way Sim writes them
-/// (`JSON.stringify(value, null, 2)`, here Python's `json.dumps(indent=2,
-/// ensure_ascii=False)`, which lays out the same), so they are fixtures made
-/// outside the code under test.
+/// (`JSON.stringify(value, null, 2)` without a final newline, here Python's
+/// `json.dumps(indent=2, ensure_ascii=False)`, which lays out the same), so
+/// they are fixtures made outside the code under test.
 ///
 /// Each has 5 to 8 blocks (a starter, a loop and a parallel container with a
 /// child each, agents, functions, conditions), edges with Sim's handles,
@@ -22,9 +22,9 @@ public enum SimWorkflowCorpus {
     }
 
     /// `text` with the value of every `"exportedAt"` member replaced, for
-    /// comparing an export with the file it came from.
+    /// comparing an export with the file it came from (pretty or compact).
     public static func withoutExportTimes(_ text: String) -> String {
-        text.replacingOccurrences(of: #""exportedAt": "[^"]*""#, with: "\"exportedAt\": \"-\"", options: .regularExpression)
+        text.replacingOccurrences(of: #""exportedAt":( ?)"[^"]*""#, with: "\"exportedAt\":$1\"-\"", options: .regularExpression)
     }
 
     static let script = #"""
@@ -117,8 +117,8 @@ def workflow(seed, target, nblocks):
         "xFutureField": {"kept": [1, 2, {"deep": None}]},
     }
     doc = {"version": "1.0", "exportedAt": "2025-11-20T08:00:00.000Z", "state": state, "xExporter": {"app": "sim", "build": 1234}}
-    body = json.dumps(doc, indent=2, ensure_ascii=False).replace('"__NUM_1e-7__"', "1e-7")
-    return body + "\n"
+    # Sim's "Export as JSON" downloads JSON.stringify(value, null, 2) as it is: no final newline.
+    return json.dumps(doc, indent=2, ensure_ascii=False).replace('"__NUM_1e-7__"', "1e-7")
 plan = [(1, 8_000, 5), (2, 14_000, 6), (3, 22_000, 7), (4, 34_000, 8), (5, 46_000, 8)]
 for seed, size, n in plan:
     path = os.path.join(out, f"flow-{seed}.json")

@@ -70,9 +70,7 @@ public enum PlaintextEncryption {
         _ sourcePath: String, to destination: VaultLocation, options: VaultCreationOptions = VaultCreationOptions(),
         removingOriginal: Bool = false, progress: ProgressHandler? = nil
     ) throws -> PlaintextEncryptionResult {
-        for file in destination.allFiles where FileManager.default.fileExists(atPath: file) {
-            throw VaultError.alreadyExists(path: file)
-        }
+        try VaultFiles.verifyAbsent(destination)
         let database = try ForeignDatabase(path: sourcePath, configuration: options.configuration.foreignReader)
         defer { database.close() }
         let schema = try EncryptionSource(database)
@@ -120,7 +118,7 @@ public enum PlaintextEncryption {
         options.usesWAL = source.usesWAL
         let target: Connection
         do { target = try Connection(path: staging.path, key: key, options: options) } catch let error as SQLiteError {
-            throw VaultError.io(detail: "cannot create \(staging.path): \(error.message)")
+            throw VaultFiles.untrustedFileError(in: staging) ?? VaultError.io(detail: "cannot create \(staging.path): \(error.message)")
         }
         defer { target.close() }
         let replay = SchemaReplay()

@@ -10,6 +10,13 @@ import VaultKeys
 ///
 /// The journal is JSON for the program and carries a sentence for a person
 /// who finds it.
+///
+/// Anyone who can write to the vault's directory can also write a journal,
+/// and every open settles it, so a journal is trusted for nothing but its
+/// choice among the names a restore of this vault can use
+/// (``RestoreFiles``): the files it moves are derived from the vault's path
+/// and the fixed staging patterns, and a journal naming anything else is
+/// refused before anything is moved.
 struct RestoreJournal: Codable, Equatable {
     let target: String
     let staged: String
@@ -28,7 +35,7 @@ struct RestoreJournal: Codable, Equatable {
         self.target = target.path
         self.staged = staged.path
         self.aside = aside?.path
-        savedHeaderPath = target.headerPath + ".before-restore"
+        savedHeaderPath = Self.savedHeaderPath(for: target)
         var lines = ["A `simvault restore` of \(target.path) is in progress or was interrupted; the next simvault command that opens the vault settles it."]
         lines.append("The restored database and header were staged as \(staged.path) and \(staged.headerPath).")
         if let aside { lines.append("The vault being replaced is moved to \(aside.path) (with \(aside.headerPath) and any \(aside.walPath)).") }
@@ -36,6 +43,15 @@ struct RestoreJournal: Codable, Equatable {
     }
 
     static func path(for location: VaultLocation) -> String { location.path + ".restore-journal" }
+
+    /// `<vault>.keys.before-restore`.
+    static func savedHeaderPath(for location: VaultLocation) -> String { location.headerPath + ".before-restore" }
+
+    /// The staging marker of a restore (``StagingFiles``).
+    static let stagingMarker = ".restoring-"
+
+    /// The largest journal simvault writes is well under 4 KiB.
+    private static let maximumSize = 64 * 1024
 
     func write() throws {
         let encoder = JSONEncoder()
@@ -79,10 +95,14 @@ struct RestoreJournal: Codable, Equatable {
     /// a restore still in progress is never touched.
     ///
     /// - Throws: ``VaultError/busy(detail:)`` while a restore runs;
-    ///   ``VaultError/io(detail:)`` when the journal is unreadable or a file
-    ///   cannot be moved (the journal then stays, explaining the state).
+    ///   ``VaultError/untrustedFile(path:detail:)`` when the journal was not
+    ///   written by simvault (it is not a regular file of this user, does
+    ///   not parse, or names a file no restore of this vault uses), or a
+    ///   file it would move is a link or another user's (nothing is moved);
+    ///   ``VaultError/io(detail:)`` when a file cannot be moved (the journal
+    ///   then stays, explaining the state).
     static func recover(_ location: VaultLocation) throws -> Outcome? {
-        guard FileManager.default.fileExists(atPath: path(for: location)) else { return nil }
+        guard VaultFiles.exists(path(for: location)) else { return nil }
         let lock = try VaultKeyManager.acquireLock(for: location)
         return try recover(location, holdingKeyLock: lock)
     }
@@ -90,90 +110,39 @@ struct RestoreJournal: Codable, Equatable {
     /// ``recover(_:)`` for a caller that already holds the key lock.
     static func recover(_ location: VaultLocation, holdingKeyLock lock: KeyLock) throws -> Outcome? {
         let journalPath = path(for: location)
-        guard let data = FileManager.default.contents(atPath: journalPath) else { return nil }
-        let journal: RestoreJournal
-        do { journal = try JSONDecoder().decode(RestoreJournal.self, from: data) } catch {
-            throw VaultError.io(detail: "\(journalPath) (left by an interrupted restore) cannot be read: \(error.localizedDescription); move the files back by hand as it describes, then delete it")
-        }
-        guard journal.target == location.path else {
-            throw VaultError.io(detail: "\(journalPath) describes a restore of \(journal.target), not \(location.path); check it and delete it")
-        }
+        guard let journal = try read(journalPath) else { return nil }
+        let files = try RestoreFiles(journal, of: location)
+        try files.verify()
         return try withExtendedLifetime(lock) {
-            let outcome = try journal.settle()
+            let outcome = try files.settle()
             journal.remove()
             return outcome
         }
     }
 
-    /// The restore moves, in order: the vault's database (then WAL) aside,
-    /// links its header aside, renames the staged header over the vault's
-    /// (keeping the old one as `savedHeaderPath`), then moves the staged
-    /// database into place. Staged files leave their names only by being
-    /// moved in, so "no staged database, a database in place" means the
-    /// swap was complete; anything else is undone step by step.
-    private func settle() throws -> Outcome {
-        let target = VaultLocation(path: self.target)
-        let staged = VaultLocation(path: self.staged)
-        let aside = self.aside.map { VaultLocation(path: $0) }
-        let exists = { (path: String) in FileManager.default.fileExists(atPath: path) }
-
-        if !exists(staged.path), target.databaseExists {
-            unlink(savedHeaderPath)
-            for file in [staged.walPath, staged.shmPath, staged.headerPath] { unlink(file) }
-            try sync(target, aside)
-            return .finished(keptReplacedAt: aside?.path)
+    /// Reads the journal without following a link; nil when there is none.
+    private static func read(_ path: String) throws -> RestoreJournal? {
+        let refuse = { (detail: String) in
+            VaultError.untrustedFile(path: path, detail: "\(detail), so it is not a restore journal simvault wrote")
         }
-
-        // Roll back.
-        if let aside {
-            try restoreName(target.path, from: aside.path)
-            if exists(aside.walPath) { try restoreName(target.walPath, from: aside.walPath) }
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            if code == ENOENT { return nil }
+            if let problem = VaultFiles.problem(at: path, isSideFile: true) { throw refuse(problem.detail) }
+            throw VaultError.io(detail: "cannot read \(path) (left by an interrupted restore): \(String(cString: strerror(code)))")
         }
-        if exists(savedHeaderPath) {
-            guard rename(savedHeaderPath, target.headerPath) == 0 else { throw failure("put back \(target.headerPath)") }
-        } else if let aside, !exists(target.headerPath), exists(aside.headerPath) {
-            try restoreName(target.headerPath, from: aside.headerPath)
-        } else if aside == nil, !target.databaseExists, !exists(staged.headerPath) {
-            // There was no vault: the header in place is the staged one.
-            unlink(target.headerPath)
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw VaultError.io(detail: "cannot read \(path): \(String(cString: strerror(errno)))") }
+        if let problem = FileStatus(info).problem(at: path, asSideFile: true) { throw refuse(problem) }
+        guard Int(info.st_size) <= maximumSize else { throw refuse("is \(info.st_size) bytes long") }
+        let data: Data
+        do { data = try handle.readToEnd() ?? Data() } catch {
+            throw VaultError.io(detail: "cannot read \(path) (left by an interrupted restore): \(error.localizedDescription)")
         }
-        if let aside {
-            // What is still under the aside names is now also under the
-            // vault's names (hard links): drop the aside names.
-            for (kept, original) in [(aside.path, target.path), (aside.walPath, target.walPath), (aside.headerPath, target.headerPath)]
-            where Self.sameFile(kept, original) {
-                unlink(kept)
-            }
+        do { return try JSONDecoder().decode(RestoreJournal.self, from: data) } catch {
+            throw refuse("does not parse (\(error.localizedDescription))")
         }
-        for file in staged.allFiles { unlink(file) }
-        try sync(target, aside)
-        return .rolledBack
-    }
-
-    /// Gives `path` back the file now named `kept` (link, then unlink), unless
-    /// `path` already exists.
-    private func restoreName(_ path: String, from kept: String) throws {
-        guard !FileManager.default.fileExists(atPath: path) else { return }
-        guard FileManager.default.fileExists(atPath: kept) else { return }
-        guard link(kept, path) == 0 else { throw failure("move \(kept) back to \(path)") }
-        unlink(kept)
-    }
-
-    private func sync(_ target: VaultLocation, _ aside: VaultLocation?) throws {
-        do {
-            try PrivateFile.syncDirectory(target.directory)
-            if let aside { try PrivateFile.syncDirectory(aside.directory) }
-        } catch {
-            throw VaultError.io(detail: error.description)
-        }
-    }
-
-    private func failure(_ what: String) -> VaultError {
-        .io(detail: "cannot \(what) while settling an interrupted restore: \(String(cString: strerror(errno))); \(Self.path(for: VaultLocation(path: target))) describes the files")
-    }
-
-    private static func sameFile(_ a: String, _ b: String) -> Bool {
-        var first = stat(), second = stat()
-        return stat(a, &first) == 0 && stat(b, &second) == 0 && first.st_dev == second.st_dev && first.st_ino == second.st_ino
     }
 }

@@ -19,6 +19,9 @@ public struct AutomaticBackupReport: Sendable, Codable {
     public let kept: [String]
     /// Backups deleted by rotation.
     public let removed: [String]
+    /// Why rotation deleted nothing, with what to do (a directory others
+    /// can write to).
+    public let warnings: [String]
 }
 
 /// Backups: verified, encrypted copies of the vault (database and key
@@ -65,8 +68,14 @@ extension Vault {
     /// A daily backup with rotation, for a timer or cron job: takes a backup
     /// into `directory` unless one taken today (UTC) is already there
     /// (`force` takes one anyway), then deletes the oldest backups of this
-    /// vault in `directory` beyond the newest `keep`. Only files named as
-    /// this vault's backups (``VaultBackupName``) are ever deleted.
+    /// vault in `directory` beyond the newest `keep`.
+    ///
+    /// File names are not trusted: only backups ``VaultBackupName/backups(in:now:)``
+    /// accepts (regular files of this user with a key header of this vault
+    /// beside them) count, for "one of today" as for rotation, and only
+    /// those are ever deleted; the backup just taken never is. In a
+    /// directory others can write to (or that another user owns), nothing
+    /// is deleted: the report's `warnings` say why and what to run.
     ///
     /// - Throws: ``VaultError/invalidArgument(detail:)`` for `keep` < 1; as
     ///   ``backup(to:progress:)``.
@@ -74,18 +83,21 @@ extension Vault {
         guard keep >= 1 else { throw VaultError.invalidArgument(detail: "--keep must be at least 1") }
         let naming = VaultBackupName(vault: location, vaultID: vaultID)
         let today = naming.day(of: now)
-        let existing = naming.backups(in: directory)
         var created: VaultSnapshot?
         var existingToday: String?
-        if !force, let found = existing.first(where: { naming.day(of: $0.date) == today }) {
+        if !force, let found = naming.backups(in: directory, now: now).first(where: { naming.day(of: $0.date) == today }) {
             existingToday = found.path
         } else {
             created = try backup(to: VaultLocation(path: (directory as NSString).appendingPathComponent(naming.fileName(at: now))), progress: progress)
         }
-        let all = naming.backups(in: directory)
-        let removed = Array(all.dropFirst(keep))
-        for backup in removed {
-            for file in VaultLocation(path: backup.path).allFiles { unlink(file) }
+        let all = naming.backups(in: directory, now: now)
+        var warnings: [String] = []
+        var removed: [String] = []
+        if let exposure = DirectoryExposure.of(directory) {
+            warnings.append("\(exposure), so its file names cannot be trusted: rotation deleted nothing. Run `chmod go-w \(directory)` (or use a directory of your own).")
+        } else {
+            removed = all.dropFirst(keep).map(\.path).filter { $0 != created?.path }
+            for backup in removed { VaultBackupName.remove(backup) }
         }
         if !removed.isEmpty {
             try? PrivateFile.syncDirectory(directory)
@@ -93,38 +105,6 @@ extension Vault {
         }
         return AutomaticBackupReport(
             directory: directory, created: created, existingToday: existingToday,
-            kept: all.prefix(keep).map(\.path), removed: removed.map(\.path))
-    }
-}
-
-/// How backups of one vault are named in a directory:
-/// `<vault name>-<first 8 characters of the vault id>-<UTC time>.db` (and
-/// `.db.keys`), e.g. `vault-a25d33f3-20251123T101500123Z.db`. The names sort
-/// by time, and rotation deletes only files that match this vault's pattern.
-public struct VaultBackupName: Sendable {
-    public let prefix: String
-
-    public init(vault: VaultLocation, vaultID: String) {
-        let name = ((vault.path as NSString).lastPathComponent as NSString).deletingPathExtension
-        prefix = "\(name)-\(vaultID.prefix(8))-"
-    }
-
-    /// The file name of a backup taken at `date`.
-    public func fileName(at date: Date) -> String {
-        "\(prefix)\(UTCFormat.string(date)).db"
-    }
-
-    func day(of date: Date) -> String { UTCFormat.string(date, UTCFormat.day) }
-
-    /// This vault's backups in `directory` (database file present), newest first.
-    public func backups(in directory: String) -> [(path: String, date: Date)] {
-        let parser = UTCFormat.formatter(UTCFormat.fileStamp)
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.compactMap { name -> (String, Date)? in
-            guard name.hasPrefix(prefix), name.hasSuffix(".db") else { return nil }
-            let stamp = String(name.dropFirst(prefix.count).dropLast(3))
-            guard stamp.count == 19, let date = parser.date(from: stamp) else { return nil }
-            return ((directory as NSString).appendingPathComponent(name), date)
-        }.sorted { $0.1 > $1.1 }
+            kept: all.map(\.path).filter { !removed.contains($0) }, removed: removed, warnings: warnings)
     }
 }

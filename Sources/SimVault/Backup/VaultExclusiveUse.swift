@@ -27,7 +27,9 @@ final class VaultExclusiveUse {
     /// - Throws: ``VaultError/busy(detail:)`` when another process has the
     ///   vault open; ``VaultError/io(detail:)``.
     init(_ location: VaultLocation) throws {
-        fd = open(location.shmPath, O_RDWR | O_CREAT | O_CLOEXEC, PrivateFile.mode)
+        // O_NOFOLLOW: a link planted at the -shm name is refused, not
+        // created or locked through.
+        fd = open(location.shmPath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, PrivateFile.mode)
         guard fd >= 0 else {
             throw VaultError.io(detail: "cannot open \(location.shmPath) to check that no other program uses the vault: \(String(cString: strerror(errno)))")
         }

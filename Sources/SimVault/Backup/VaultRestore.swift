@@ -78,7 +78,7 @@ public enum VaultRestore {
         guard standardized(backup.path) != standardized(target.path) else {
             throw VaultError.invalidArgument(detail: "the backup and the vault are the same file")
         }
-        let header = try Vault.loadHeader(backup)
+        let header = try Vault.loadHeader(backup, verifyingFiles: false)
         let key: MasterKey
         do { key = try KeyUnlocker(header: header, headerPath: backup.headerPath).unlock(unlock).masterKey } catch {
             throw VaultError(error)
@@ -92,8 +92,10 @@ public enum VaultRestore {
         try createDirectory(target.directory)
         // A restore a killed process left half-done is settled first.
         _ = try RestoreJournal.recover(target)
-        StagingFiles.removeAbandoned(in: target.directory, marker: ".restoring-")
-        let staged = StagingFiles.location(beside: target, marker: ".restoring-")
+        try VaultFiles.verify(target)
+        try VaultFiles.verifyBackupsDirectory(of: target)
+        StagingFiles.removeAbandoned(in: target.directory, marker: RestoreJournal.stagingMarker)
+        let staged = StagingFiles.location(beside: target, marker: RestoreJournal.stagingMarker)
         // Staged files that were moved into place no longer exist here.
         defer { for file in [staged.path, staged.walPath, staged.shmPath, staged.headerPath] { unlink(file) } }
         try VaultSnapshot.copyFiles([(backup.headerPath, staged.headerPath), (backup.path, staged.path)], progress: progress)
@@ -122,8 +124,8 @@ public enum VaultRestore {
         if target.databaseExists { lock = try VaultExclusiveUse(target) }
         defer { lock?.release() }
         let aside = target.databaseExists ? replacedLocation(for: target) : nil
-        // The directory the journal names exists before the journal does:
-        // settling a restore killed in between syncs it.
+        // Before the journal names it: a restore killed right after writing
+        // the journal must not leave one that names a missing directory.
         if let aside { try createDirectory(aside.directory) }
         let journal = RestoreJournal(target: target, staged: staged, aside: aside)
         try journal.write()

@@ -51,7 +51,8 @@ extension Vault {
     /// at its path, header beside it as `<path>.keys`).
     ///
     /// - Throws: ``VaultError/alreadyExists(path:)`` when a destination file
-    ///   exists; ``VaultError/io(detail:)``, ``VaultError/diskFull(detail:)``
+    ///   exists (``VaultError/untrustedFile(path:detail:)`` when it is a
+    ///   link or another user's); ``VaultError/io(detail:)``, ``VaultError/diskFull(detail:)``
     ///   when copying fails; ``VaultError/corrupt(detail:)`` when the copy
     ///   fails verification (the vault itself may be damaged: run
     ///   `simvault health`).
@@ -65,9 +66,8 @@ extension VaultSnapshot {
     /// by the caller (so a caller can snapshot and then migrate without
     /// letting another write in between from this process).
     static func take(of vault: Vault, writer: Connection, to destination: VaultLocation, progress: ProgressHandler? = nil) throws -> VaultSnapshot {
-        for file in destination.allFiles where FileManager.default.fileExists(atPath: file) {
-            throw VaultError.alreadyExists(path: file)
-        }
+        try VaultFiles.verifyAbsent(destination)
+        if destination.directory == vault.location.path + ".backups" { try VaultFiles.verifyBackupsDirectory(of: vault.location) }
         do { try PrivateFile.createDirectory(destination.directory) } catch {
             throw VaultError.io(detail: "cannot create the backup directory: \(error.description)")
         }

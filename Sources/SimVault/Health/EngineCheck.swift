@@ -13,6 +13,9 @@ public struct EngineCheck: Sendable {
     /// Shared objects named like the plain SQLite library that are mapped
     /// into this process (from /proc/self/maps).
     public let plainSQLiteLibraries: [String]
+    /// Whether SQLite's `open` refuses a symbolic link at a side file's
+    /// name (``SideFileLinks``).
+    public let refusesLinkedSideFiles: Bool
 
     /// Inspects the running process.
     public static func inspect() -> EngineCheck {
@@ -26,7 +29,7 @@ public struct EngineCheck: Sendable {
         }
         return EngineCheck(
             cipherVersion: version, cipherProvider: provider, sqliteVersion: Connection.sqliteVersion,
-            plainSQLiteLibraries: mappedPlainSQLite())
+            plainSQLiteLibraries: mappedPlainSQLite(), refusesLinkedSideFiles: SideFileLinks.areRefused)
     }
 
     /// Whether the process is safe to write encrypted data with.

@@ -98,6 +98,8 @@ private struct HealthRun {
             add("engine", .failed, "the SQLite library in use is not SQLCipher (PRAGMA cipher_version is empty): keys would be ignored")
         } else if !engine.plainSQLiteLibraries.isEmpty {
             add("engine", .failed, "plain SQLite is loaded into this process (\(engine.plainSQLiteLibraries.joined(separator: ", "))): its symbols could bypass encryption")
+        } else if !engine.refusesLinkedSideFiles {
+            add("engine", .warning, "SQLCipher \(engine.cipherVersion) on SQLite \(engine.sqliteVersion), but its open() could not be set to refuse symbolic links at -wal/-shm names: only the check before opening guards them")
         } else {
             let provider = engine.cipherProvider.isEmpty ? "" : " (\(engine.cipherProvider))"
             add("engine", .ok, "SQLCipher \(engine.cipherVersion)\(provider) on SQLite \(engine.sqliteVersion)")
@@ -117,6 +119,12 @@ private struct HealthRun {
     }
 
     private mutating func checkFilesPresent() -> Bool {
+        // lstat before anything opens a file: a link planted at a side
+        // file's name is named here, never written through.
+        if let problem = VaultFiles.problem(in: location) {
+            add("files", .failed, VaultError.untrustedFile(path: problem.path, detail: problem.detail).errorDescription ?? problem.detail)
+            return false
+        }
         guard location.databaseExists else {
             add("files", .failed, "no database at \(location.path)")
             return false
@@ -322,16 +330,35 @@ private struct HealthRun {
         }
     }
 
+    /// Who can read the vault's files, and who can put files beside them:
+    /// a directory others can write to is where a link under a side file's
+    /// name or a forged restore journal comes from (`lstat` throughout: a
+    /// link is reported as one, not by its target's mode).
     private mutating func checkPermissions() {
-        let backupFiles = lastBackupPath.map { [$0, $0 + ".keys"] } ?? []
-        let present = (location.allFiles + backupFiles).filter { FileManager.default.fileExists(atPath: $0) }
-        let exposed = present.filter(PrivateFile.isAccessibleByOthers)
-        if exposed.isEmpty {
-            let names = present.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
-            add("permissions", .ok, "owner-only (0600): \(names)")
+        let backupFiles = lastBackupPath.map { [($0, false), ($0 + ".keys", false)] } ?? []
+        var present: [(path: String, status: FileStatus, isSideFile: Bool)] = []
+        for (path, isSideFile) in VaultFiles.paths(of: location) + backupFiles {
+            if let status = try? FileStatus.of(path) { present.append((path, status, isSideFile)) }
+        }
+        var warnings: [String] = []
+        let exposed = present.filter { $0.status.kind == .regularFile && $0.status.permissions & 0o077 != 0 }
+        if !exposed.isEmpty {
+            let list = exposed.map { "\($0.path) (\($0.status.modeText))" }.joined(separator: ", ")
+            warnings.append("readable or writable by group or others: \(list). Run `chmod 600 \(exposed.map(\.path).joined(separator: " "))`.")
+        }
+        for (path, status, isSideFile) in present {
+            if let problem = status.problem(at: path, asSideFile: isSideFile) { warnings.append("\(path) \(problem).") }
+        }
+        let directory = DirectoryExposure.resolved(location.directory)
+        if let exposure = DirectoryExposure.of(directory) {
+            warnings.append("the vault's directory \(exposure): others can put links and files under the vault's names. Run `chmod go-w \(directory)` (or move the vault to a directory of your own).")
+        }
+        warnings += DirectoryExposure.ofAncestors(directory)
+        if warnings.isEmpty {
+            let names = present.map { ($0.path as NSString).lastPathComponent }.joined(separator: ", ")
+            add("permissions", .ok, "owner-only (0600): \(names); directory \(directory) (\(DirectoryExposure.modeText(of: directory))) writable only by its owner")
         } else {
-            let list = exposed.map { "\($0) (\(String(PrivateFile.permissions(of: $0) ?? 0, radix: 8)))" }.joined(separator: ", ")
-            add("permissions", .warning, "readable by group or others: \(list). Run `chmod 600` on them.")
+            add("permissions", .warning, warnings.joined(separator: " "))
         }
     }
 

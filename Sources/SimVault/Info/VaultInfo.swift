@@ -68,6 +68,9 @@ public struct VaultInfo: Sendable, Codable {
     public static func read(
         location: VaultLocation, unlock: UnlockRequest, configuration: VaultConfiguration = VaultConfiguration()
     ) throws -> (info: VaultInfo, keyError: VaultError?) {
+        // As opening does: an interrupted restore is settled before the
+        // files are checked and the header is read.
+        _ = try RestoreJournal.recover(location)
         let header = try Vault.loadHeader(location)
         var schemaVersion: Int?, keySource: String?, unavailable: String?, keyError: VaultError?
         do {

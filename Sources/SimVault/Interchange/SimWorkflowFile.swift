@@ -1,69 +1,115 @@
 public import Foundation
 
-/// A workflow in Sim's export format, the JSON file Sim's "Export workflow"
-/// writes (`JSON.stringify(value, null, 2)`):
+/// A Sim workflow as a JSON file, in every form Sim's own importer
+/// (`parseWorkflowJson` in Sim's apps/sim/lib/workflows/operations/import-export.ts)
+/// accepts:
 ///
-/// ```json
-/// {
-///   "version": "1.0",
-///   "exportedAt": "2025-11-23T10:00:00.000Z",
-///   "state": {
-///     "blocks": { "<id>": { "type": "agent", ... } },
-///     "edges": [ { "source": "<id>", "target": "<id>", ... } ],
-///     "loops": { ... }, "parallels": { ... },
-///     "metadata": { "name": "...", "description": "...", "exportedAt": "..." },
-///     "variables": { ... }
-///   }
-/// }
-/// ```
+/// - the UI export ("Export as JSON"), `JSON.stringify(value, null, 2)`:
+///   `{"version": "1.0", "exportedAt": …, "state": {"blocks", "edges", "loops", "parallels", "metadata", "variables"}}`;
+/// - the API export (`GET /api/v1/workflows/{id}/export`), whose response
+///   body wraps the same object as `{"data": {…, "workflow": {"id", "name", "description", "workspaceId", "folderId"}, "state": …}, "limits": …}`;
+/// - a bare state `{"blocks", "edges", "loops"?, "parallels"?}`, which is
+///   also the older form with `blocks` and `edges` at the root;
+/// - a JSON string holding any of these (what Sim's import API takes in
+///   its `workflow` field).
 ///
 /// Everything is kept: member order, numbers as written, and members
-/// simvault does not know, at the top level and inside `state`. The vault
-/// stores `state` as the workflow's state (compact JSON) and the rest of the
-/// top level as the workflow's source envelope, so an export gives back the
-/// same document; only `exportedAt` (top level and `state.metadata`) is
-/// renewed, and `state.metadata.name`/`description` follow a rename.
+/// simvault does not know, at every level. The vault stores ``state`` as the
+/// workflow's state and the rest (``envelope``, ``wrapper``) as its source,
+/// so an export in the form a file came in gives back the same document;
+/// only `exportedAt` is renewed, and the name and description follow a
+/// rename.
+///
+/// ```swift
+/// let file = try SimWorkflowFile(path: "digest.json")
+/// print(file.form, file.name ?? "unnamed", file.blockCount)
+/// ```
 public struct SimWorkflowFile: Sendable, Equatable {
+    /// The shape of the file.
+    public enum Form: String, Sendable, Codable, CaseIterable {
+        /// `{"version", "exportedAt", "state"}`: Sim's UI export.
+        case uiExport = "sim"
+        /// `{"data": {"version", "exportedAt", "workflow", "state"}}`: Sim's API export.
+        case apiExport = "api"
+        /// The state itself, `blocks` and `edges` at the root.
+        case state
+    }
+
     /// Export format versions this simvault reads and writes.
     public static let supportedVersions = ["1.0"]
-    /// Largest file accepted (Sim workflows are tens of kilobytes).
+    /// Largest file accepted (Sim workflows are tens of kilobytes; Sim's own
+    /// import API takes at most 10 MiB).
     public static let maximumBytes: Int64 = 64 << 20
-    /// `workflows.source` marker.
-    static let sourceFormat = "sim-workflow-export"
 
-    /// The whole top-level object.
-    public private(set) var document: JSONObject
+    /// The workflow state: `blocks`, `edges`, `loops`, `parallels`,
+    /// `metadata`, `variables` and whatever else the file holds there. A
+    /// separate step may rewrite it between parsing and storing (for
+    /// example to move credentials out of it); everything else about the
+    /// file stays as read.
+    public var state: JSONObject
+    /// The object around `state` when the file is an export (its `state`
+    /// member a null placeholder that keeps member order); nil for a bare
+    /// state.
+    public internal(set) var envelope: JSONObject?
+    /// The response body around `data` when the file is an API response (its
+    /// `data` member a null placeholder); nil otherwise.
+    public internal(set) var wrapper: JSONObject?
 
-    /// The `state` object.
-    public var state: JSONObject { document["state"]?.object ?? JSONObject() }
-    /// `state.metadata.name`, when present and not empty.
-    public var name: String? { state["metadata"]?.object?["name"]?.string.flatMap { $0.isEmpty ? nil : $0 } }
-    /// `state.metadata.description`.
-    public var description: String? { state["metadata"]?.object?["description"]?.string }
+    /// Which of Sim's forms the file has.
+    public var form: Form { envelope == nil ? .state : wrapper == nil ? .uiExport : .apiExport }
+
+    /// The workflow's name as Sim's importer resolves it: `state.metadata.name`,
+    /// then `workflow.name` (API export), trimmed and not blank; nil when
+    /// neither is there (then the file name is used, see
+    /// ``SimWorkflowName/fromFileName(_:)``).
+    public var name: String? {
+        Self.nonBlank(metadata?["name"]) ?? Self.nonBlank(envelope?["workflow"]?.object?["name"])
+    }
+    /// The description, resolved the same way (`state.metadata.description`,
+    /// then `workflow.description`), or nil.
+    public var description: String? {
+        Self.nonBlank(metadata?["description"]) ?? Self.nonBlank(envelope?["workflow"]?.object?["description"])
+    }
+    /// `state.metadata`, when it is an object.
+    var metadata: JSONObject? { state["metadata"]?.object }
     /// Number of blocks and edges, for reports.
     public var blockCount: Int { state["blocks"]?.object?.members.count ?? 0 }
     public var edgeCount: Int { state["edges"]?.array?.count ?? 0 }
 
-    /// Parses and checks a Sim export.
+    /// Parses and checks a Sim workflow in any of its forms.
     ///
     /// - Parameter source: the file name, for error messages.
     /// - Throws: ``VaultError/invalidArgument(detail:)`` for invalid or
-    ///   truncated JSON, an unsupported `version`, or a `state` that is not a
-    ///   Sim workflow (blocks, edges referring to existing blocks, loops and
-    ///   parallels listing existing blocks).
+    ///   truncated JSON, an unsupported `version`, or a state Sim would
+    ///   refuse (Sim's own checks and messages; docs/import-export.md).
     public init(data: Data, source: String) throws {
         guard Int64(data.count) <= Self.maximumBytes else {
             throw VaultError.invalidArgument(detail: "\(source) is \(ByteCount.format(Int64(data.count))); a workflow file may be at most \(ByteCount.format(Self.maximumBytes))")
         }
-        let value: JSONValue
-        do { value = try JSONReader(data: data).readDocument() } catch let error as JSONError {
-            throw VaultError.invalidArgument(detail: "\(source) is not valid JSON: \(error)")
+        var value = try Self.read(data, source: source, what: "is not valid JSON")
+        if let text = value.string {
+            // Sim's import API takes the workflow as an object or as JSON text.
+            value = try Self.read(Data(text.utf8), source: source, what: "holds a JSON string that is not valid JSON")
+            if value.string != nil { throw VaultError.invalidArgument(detail: "\(source) is not a Sim workflow: it holds a JSON string inside a JSON string") }
         }
-        guard let document = value.object else {
+        guard var root = value.object else {
             throw VaultError.invalidArgument(detail: "\(source) is not a Sim workflow export: the top level is \(value.typeName), not an object")
         }
-        try Self.validate(document, source: source)
-        self.document = document
+        // Sim's `unwrapWorkflowExportEnvelope`: an API response body
+        // `{"data": {…}}` whose `data` has a truthy `state`, `version` or `workflow`.
+        if let inner = root["data"]?.object, ["state", "version", "workflow"].contains(where: { inner[$0]?.isTruthy == true }) {
+            root["data"] = .null
+            wrapper = root
+            root = inner
+        }
+        if let nested = root["state"]?.object {
+            state = nested
+            root["state"] = .null
+            envelope = root
+        } else {
+            state = root
+        }
+        try SimWorkflowChecks.validate(self, source: source)
     }
 
     /// Reads and checks the file at `path` (see ``init(data:source:)``).
@@ -80,58 +126,49 @@ public struct SimWorkflowFile: Sendable, Equatable {
         try self.init(data: data, source: path)
     }
 
-    private init(document: JSONObject) { self.document = document }
-
-    /// The file's text as Sim writes it: `JSON.stringify(document, null, 2)`
-    /// and a final newline.
-    public func serialized() -> Data {
-        Data((JSONWriter.serialize(.object(document), style: .pretty) + "\n").utf8)
+    init(state: JSONObject, envelope: JSONObject?, wrapper: JSONObject?) {
+        self.state = state
+        self.envelope = envelope
+        self.wrapper = wrapper
     }
 
-    // MARK: - Vault storage
+    /// The whole document in the file's form.
+    public var document: JSONValue {
+        guard var envelope else { return wrap(.object(state)) }
+        envelope["state"] = .object(state)
+        return wrap(.object(envelope))
+    }
+
+    private func wrap(_ value: JSONValue) -> JSONValue {
+        guard var wrapper else { return value }
+        wrapper["data"] = value
+        return .object(wrapper)
+    }
+
+    /// The file's text as Sim writes it: the UI export (and a bare state) as
+    /// `JSON.stringify(document, null, 2)`, which Sim's "Export as JSON"
+    /// downloads as it is (no final newline); the API export as
+    /// `JSON.stringify(body)`, the response body of Sim's export API.
+    public func serialized() -> Data {
+        Data(JSONWriter.serialize(document, style: form == .apiExport ? .compact : .pretty).utf8)
+    }
 
     /// The workflow state to store: `state`, compact.
     var stateBytes: Data { Data(JSONWriter.serialize(.object(state), style: .compact).utf8) }
 
-    /// What `workflows.source` keeps: the top level with `state` set to null.
-    var sourceText: String {
-        var envelope = document
-        envelope["state"] = .null
-        return JSONWriter.serialize(.object(JSONObject(["format": .string(Self.sourceFormat), "envelope": .object(envelope)])), style: .compact)
+    // MARK: - Helpers
+
+    private static func read(_ data: Data, source: String, what: String) throws -> JSONValue {
+        do { return try JSONReader(data: data).readDocument() } catch let error as JSONError {
+            throw VaultError.invalidArgument(detail: "\(source) \(what): \(error)")
+        }
     }
 
-    /// The export of a stored workflow: its envelope (or a fresh one for a
-    /// workflow made by an app) around its state, `exportedAt` set to
-    /// `exportedAt`, and the metadata's name and description set to the
-    /// workflow's when it was renamed.
-    static func assemble(state stateBytes: Data, source: String?, name: String, description: String, exportedAt: Date) throws -> SimWorkflowFile {
-        let timestamp = JSONValue.string(isoTimestamp(exportedAt))
-        var state: JSONValue
-        do { state = try JSONReader(data: stateBytes).readDocument() } catch {
-            throw VaultError.corrupt(detail: "the stored state of workflow \"\(name)\" is not JSON: \(error)")
-        }
-        var envelope = JSONObject(["version": .string(supportedVersions[0]), "exportedAt": timestamp, "state": .null])
-        let imported = source.flatMap { try? JSONReader(data: Data($0.utf8)).readDocument().object }
-            .flatMap { $0["format"]?.string == sourceFormat ? $0["envelope"]?.object : nil }
-        if let imported { envelope = imported }
-        if envelope["exportedAt"] != nil { envelope["exportedAt"] = timestamp }
-        if var object = state.object {
-            if var metadata = object["metadata"]?.object {
-                // A file imported without a metadata name got its name from
-                // the file name; that name is not written into it.
-                if metadata["name"]?.string.map({ $0 != name }) ?? (imported == nil) { metadata["name"] = .string(name) }
-                if (metadata["description"]?.string ?? "") != description { metadata["description"] = .string(description) }
-                if metadata["exportedAt"] != nil { metadata["exportedAt"] = timestamp }
-                object["metadata"] = .object(metadata)
-            } else if imported == nil {
-                var metadata = JSONObject(["name": .string(name)])
-                if !description.isEmpty { metadata["description"] = .string(description) }
-                object["metadata"] = .object(metadata)
-            }
-            state = .object(object)
-        }
-        envelope["state"] = state
-        return SimWorkflowFile(document: envelope)
+    /// A string value trimmed, or nil when it is missing, not a string or
+    /// blank (Sim's `readString`).
+    static func nonBlank(_ value: JSONValue?) -> String? {
+        guard let text = value?.string?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return nil }
+        return text
     }
 
     /// `Date.toISOString()` of JavaScript: UTC with milliseconds.
@@ -140,38 +177,20 @@ public struct SimWorkflowFile: Sendable, Equatable {
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.string(from: date)
     }
+}
 
-    // MARK: - Checks
-
-    private static func validate(_ document: JSONObject, source: String) throws {
-        func refuse(_ why: String) -> VaultError { .invalidArgument(detail: "\(source) is not a Sim workflow export: \(why)") }
-        guard let version = document["version"] else { throw refuse("it has no \"version\"") }
-        guard let text = version.string, supportedVersions.contains(text) else {
-            throw VaultError.invalidArgument(detail: "\(source) is a Sim workflow export of format version \(JSONWriter.serialize(version, style: .compact)); this simvault reads version \(supportedVersions.joined(separator: ", "))")
-        }
-        guard let state = document["state"]?.object else { throw refuse("it has no \"state\" object") }
-        guard let blocks = state["blocks"]?.object else { throw refuse("\"state\" has no \"blocks\" object") }
-        for member in blocks.members {
-            guard let block = member.value.object else { throw refuse("block \(member.key) is \(member.value.typeName), not an object") }
-            guard block["type"]?.string != nil else { throw refuse("block \(member.key) has no \"type\"") }
-        }
-        let ids = Set(blocks.keys)
-        guard let edges = state["edges"]?.array else { throw refuse("\"state\" has no \"edges\" array") }
-        for (position, edge) in edges.enumerated() {
-            guard let edge = edge.object, let from = edge["source"]?.string, let to = edge["target"]?.string else {
-                throw refuse("edge \(position) has no \"source\" and \"target\"")
-            }
-            guard ids.contains(from), ids.contains(to) else { throw refuse("edge \(position) connects \(from) to \(to), which are not both blocks of the workflow") }
-        }
-        for kind in ["loops", "parallels"] {
-            guard let value = state[kind] else { continue }
-            guard let groups = value.object else { throw refuse("\"\(kind)\" is \(value.typeName), not an object") }
-            for group in groups.members {
-                guard let object = group.value.object else { throw refuse("\(kind) entry \(group.key) is not an object") }
-                for node in object["nodes"]?.array ?? [] where !ids.contains(node.string ?? "") {
-                    throw refuse("\(kind) entry \(group.key) lists \(JSONWriter.serialize(node, style: .compact)), which is not a block")
-                }
-            }
+extension JSONValue {
+    /// JavaScript's truthiness: false for null, false, 0, NaN and "".
+    var isTruthy: Bool {
+        switch self {
+        case .null: return false
+        case .bool(let flag): return flag
+        case .number(let text): return (Double(text) ?? 1) != 0
+        case .string(let text): return !text.isEmpty
+        case .array, .object: return true
         }
     }
+
+    /// Whether this is a JSON number (JavaScript `typeof value === 'number'`).
+    var isNumber: Bool { if case .number = self { return true } else { return false } }
 }

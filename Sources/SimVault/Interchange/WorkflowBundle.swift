@@ -56,11 +56,11 @@ public enum WorkflowBundle {
         let file: SimWorkflowFile
     }
 
-    static func write(_ workflows: [(id: String, file: SimWorkflowFile)], to path: String, createdAt: Date) throws -> WorkflowBundleReport {
+    static func write(_ workflows: [(id: String, name: String, file: SimWorkflowFile)], to path: String, createdAt: Date) throws -> WorkflowBundleReport {
         var items: [Manifest.Item] = []
         var contents: [(String, Data)] = []
         for (position, workflow) in workflows.enumerated() {
-            let name = workflow.file.name ?? "workflow"
+            let name = workflow.name
             let entry = String(format: "workflows/%02d-%@.json", position + 1, slug(name))
             let data = workflow.file.serialized()
             items.append(Manifest.Item(id: workflow.id, name: name, file: entry, bytes: data.count, sha256: AttachmentStore.sha256(data)))
@@ -81,8 +81,9 @@ public enum WorkflowBundle {
         return WorkflowBundleReport(path: path, bytes: VaultLocation.size(of: path) ?? 0, workflows: items)
     }
 
-    /// What a bundle may hold: entries no larger than a workflow file may
-    /// be, 256 MiB inflated in all.
+    /// What a workflow archive (a bundle, or a Sim ZIP archive) may hold:
+    /// entries no larger than a workflow file may be, and 256 MiB inflated
+    /// in all, counted over every read (Sim workflows are tens of KB).
     static var archiveLimits: ZipArchiveReader.Limits {
         var limits = ZipArchiveReader.Limits()
         limits.maximumEntryBytes = SimWorkflowFile.maximumBytes
@@ -90,11 +91,19 @@ public enum WorkflowBundle {
         return limits
     }
 
-    /// Reads and checks every workflow of the bundle at `path`. A manifest
+    /// Whether `archive` is a bundle: its `manifest.json` says so (a Sim ZIP
+    /// archive may hold a workflow file of that name).
+    static func isBundle(_ archive: ZipArchiveReader) throws -> Bool {
+        guard let manifest = archive.entries.first(where: { $0.name == manifestName }) else { return false }
+        let data = try archive.read(manifest)
+        return (try? JSONReader(data: data).readDocument())?.object?["format"]?.string == format
+    }
+
+    /// Reads and checks every workflow of the bundle `archive`. A manifest
     /// naming one file (or one id) twice is refused: each entry is read
     /// once.
-    static func read(_ path: String) throws -> [Entry] {
-        let archive = try ZipArchiveReader(path: path, limits: archiveLimits)
+    static func read(_ archive: ZipArchiveReader) throws -> [Entry] {
+        let path = archive.path
         func refuse(_ why: String) -> VaultError { .invalidArgument(detail: "\(path) is not a valid .simworkflow bundle: \(why)") }
         guard let manifestEntry = archive.entries.first(where: { $0.name == manifestName }) else { throw refuse("it has no \(manifestName)") }
         // 10,000 workflows (the archive's entry limit) take about 3 MB.

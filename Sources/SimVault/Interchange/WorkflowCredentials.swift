@@ -8,9 +8,16 @@ import Foundation
 /// (the rules are ``SecretExtraction``'s; Sim's `{{ENV_VAR}}` references
 /// stay as they are). Exports never carry them: see ``redacted(_:)``.
 ///
-/// A separate step on the parsed state, after ``SimWorkflowFile`` has
-/// accepted the file, so the accepted shapes and this rule change apart.
+/// A separate step on the state, after ``SimWorkflowFile`` has accepted the
+/// file (whatever Sim form it came in, from a file, an archive, a bundle or
+/// a Sim database), so the accepted shapes and this rule change apart.
 enum WorkflowCredentials {
+    /// Whether `state` holds a credential (checked outside the write lock,
+    /// so only such states are sealed and compressed again inside it).
+    static func holdsCredentials(_ state: JSONObject) -> Bool {
+        SecretExtraction.redact(.object(state)).count > 0
+    }
+
     /// The state an import stores: `stateBytes` itself (byte for byte)
     /// when it holds no credential, else the state with each credential
     /// sealed by `importer` and replaced by its reference.

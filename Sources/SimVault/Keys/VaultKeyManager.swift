@@ -57,6 +57,7 @@ public struct VaultKeyManager: Sendable {
     ///   `.headerNewer`, and the unlock errors other than `.noKeySource`
     ///   (a wrong password is reported, not hidden).
     public func listSlots(unlock: UnlockRequest?) throws -> KeySlotListing {
+        _ = try RestoreJournal.recover(location)
         let header = try Vault.loadHeader(location)
         var uses: [Int: Int64] = [:]
         var unavailable: String? = "no key source was tried"
@@ -123,7 +124,9 @@ public struct VaultKeyManager: Sendable {
     /// Takes the key lock (waiting up to `deadline`), scrubs what earlier
     /// interrupted header writes left, and reads the header.
     func beginKeyChange(deadline: Date, onWait: () -> Void = {}) throws -> KeyChange {
-        // Report a missing vault or header before creating a lock file.
+        // Settle an interrupted restore (it needs the key lock too), and
+        // report a missing vault or header before creating a lock file.
+        _ = try RestoreJournal.recover(location)
         _ = try Vault.loadHeader(location)
         let lock = try Self.acquireLock(for: location, wait: deadline.timeIntervalSinceNow, onWait: onWait)
         let file = KeyHeaderFile(path: location.headerPath)

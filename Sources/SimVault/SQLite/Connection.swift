@@ -74,6 +74,8 @@ public final class Connection {
     /// - Throws: ``SQLiteError`` (`isNotADatabase` for a wrong key or damaged
     ///   first page), or ``VaultError/engineNotSQLCipher(detail:)``.
     public init(path: String, key: MasterKey?, options: Options = Options()) throws {
+        // Before SQLite opens anything: no link at a side file's name is followed.
+        _ = SideFileLinks.areRefused
         var flags = SQLITE_OPEN_NOMUTEX
         if options.usesURIFilename { flags |= SQLITE_OPEN_URI }
         if options.isReadOnly {

@@ -50,11 +50,10 @@ extension Vault {
     /// half-made vault at the final path.
     ///
     /// - Throws: ``VaultError`` — `.alreadyExists`, `.noKeySource`, `.io`,
-    ///   `.diskFull`.
+    ///   `.diskFull`, `.untrustedFile` (a link or another user's file under
+    ///   one of the vault's names).
     public static func create(at location: VaultLocation, options: VaultCreationOptions = VaultCreationOptions()) throws -> VaultCreation {
-        for file in location.allFiles where FileManager.default.fileExists(atPath: file) {
-            throw VaultError.alreadyExists(path: file)
-        }
+        try VaultFiles.verifyAbsent(location)
         let slots = try NewKeySlots.make(for: location, options: options)
         let masterKey = slots.masterKey, header = slots.header
         var cleanup = CreationCleanup(slots: slots)
@@ -104,7 +103,8 @@ extension Vault {
         do {
             connection = try Connection(path: path, key: masterKey, options: options)
         } catch let error as SQLiteError {
-            throw VaultError.classify(error, path: path) ?? VaultError.io(detail: "cannot create \(path): \(error.message)")
+            throw VaultError.classify(error, path: path) ?? VaultFiles.untrustedFileError(in: VaultLocation(path: path))
+                ?? VaultError.io(detail: "cannot create \(path): \(error.message)")
         }
         defer { connection.close() }
         do {

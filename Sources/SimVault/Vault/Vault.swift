@@ -54,8 +54,13 @@ public final class Vault: Sendable {
     /// header is read again and the unlock repeated once. A `restore` that
     /// was killed half-way is settled first (``RestoreJournal``).
     ///
+    /// Before anything is opened, every file under the vault's names must be
+    /// a regular file of this user (``VaultFiles``): a symbolic link planted
+    /// at `vault.db-wal` is refused, not written through.
+    ///
     /// - Throws: ``VaultError`` — `.notFound`, `.headerMissing`, `.wrongKey`,
-    ///   `.noKeySource`, `.corrupt`, `.busy`, `.schemaNewer`, `.headerNewer`.
+    ///   `.noKeySource`, `.corrupt`, `.busy`, `.schemaNewer`, `.headerNewer`,
+    ///   `.untrustedFile`.
     public static func open(
         at location: VaultLocation, unlock: UnlockRequest, configuration: VaultConfiguration = VaultConfiguration()
     ) throws -> Vault {
@@ -93,8 +98,11 @@ public final class Vault: Sendable {
     }
 
     /// Reads the header of the vault at `location`, checking that the
-    /// database exists first.
-    static func loadHeader(_ location: VaultLocation) throws -> KeyHeader {
+    /// database exists first, and (unless `verifyingFiles` is false, for a
+    /// backup that is only read) that every file under the vault's names is
+    /// a regular file of this user (``VaultFiles``).
+    static func loadHeader(_ location: VaultLocation, verifyingFiles: Bool = true) throws -> KeyHeader {
+        if verifyingFiles { try VaultFiles.verify(location) }
         guard location.databaseExists else {
             let headerExists = FileManager.default.fileExists(atPath: location.headerPath)
             var detail = headerExists ? "a key header exists at \(location.headerPath) but the database does not; if an init was interrupted, remove the header and run init again" : nil
@@ -141,6 +149,9 @@ public final class Vault: Sendable {
                 throw VaultError.corrupt(detail: "the key is right (it matches the key header) but \(location.path) does not decrypt: its first page is damaged, or the file is not this vault's database")
             }
             if let mapped = VaultError.classify(error, path: location.path) { throw mapped }
+            // SQLite refuses a link at a side file's name (SideFileLinks)
+            // with "unable to open": name the file.
+            if let untrusted = VaultFiles.untrustedFileError(in: location) { throw untrusted }
             throw VaultError.io(detail: "cannot open \(location.path): \(error.message)")
         }
     }

@@ -56,6 +56,11 @@ public enum VaultError: Error, Sendable, Equatable {
     /// exhausted the process reading it, or holds what no honest file holds
     /// (exit 12). Nothing was changed.
     case malformedInput(path: String, detail: String)
+    /// A file under one of the vault's names (or a restore journal) that
+    /// simvault never makes: a symbolic link, a file of another user, a
+    /// side file with a second name, a journal naming other files (exit 12,
+    /// as tampering). Nothing was opened, moved or deleted.
+    case untrustedFile(path: String, detail: String)
     /// The vault was closed.
     case closed
 }
@@ -104,6 +109,9 @@ extension VaultError: LocalizedError {
             return "the backup \(path) cannot be restored: \(detail). Nothing was changed; use another backup (`simvault --vault \(path) health` shows what is wrong with this one)."
         case .malformedInput(let path, let detail):
             return "\(path) is malformed or hostile: \(detail). It was not used and nothing was changed."
+        case .untrustedFile(let path, let detail):
+            let directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+            return "refusing to use \(path): it \(detail). simvault never makes such a file: someone who can write to \(directory) put it there (or simvault ran as another user, with sudo). Nothing was opened, moved or deleted. Check who can write to the directory (`ls -ld \(directory)`; `chmod go-w \(directory)` keeps others out), remove \(path) (for a link this removes only the link), then run the command again."
         case .closed:
             return "the vault is closed."
         }

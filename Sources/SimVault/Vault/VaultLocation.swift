@@ -27,6 +27,9 @@ public struct VaultLocation: Sendable, Equatable {
     public var walPath: String { path + "-wal" }
     /// SQLite's WAL index.
     public var shmPath: String { path + "-shm" }
+    /// SQLite's rollback journal (a vault uses WAL, so none should exist;
+    /// SQLite would play one back at open).
+    public var rollbackJournalPath: String { path + "-journal" }
     /// The directory holding the vault.
     public var directory: String {
         let parent = (path as NSString).deletingLastPathComponent

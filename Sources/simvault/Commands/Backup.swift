@@ -16,8 +16,11 @@ extension SimVaultCommand {
                 DEST is a directory, the backup gets a dated name in it.
 
                 --auto DIR takes one backup per day (UTC) into DIR, for a timer or cron job, and deletes \
-                this vault's oldest backups there beyond --keep. The last backup's time is recorded in \
-                the vault; `simvault health` reports its age.
+                this vault's oldest backups there beyond --keep. Only files that really are this vault's \
+                backups count (regular files of yours with a key header of this vault beside them), the \
+                backup just taken is never deleted, and in a directory others can write to nothing is \
+                deleted (with a warning). The last backup's time is recorded in the vault; `simvault \
+                health` reports its age.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -50,6 +53,7 @@ extension SimVaultCommand {
                 if let auto {
                     let report = try vault.automaticBackup(in: auto, keep: keep, force: force, progress: display?.handler)
                     display?.finish()
+                    for warning in report.warnings { Terminal.warn(warning) }
                     if global.json { try Terminal.printJSON(report); return }
                     if let created = report.created {
                         print(describe(created, of: vault))
@@ -91,7 +95,9 @@ extension SimVaultCommand {
                 if no other program has the vault open (else exit 13), the current vault is moved into \
                 <vault>.backups/ (kept: restore it to undo) and the backup takes its place, and is \
                 opened once more before success is reported. SRC may be a directory of backups \
-                (--auto): the newest backup of this vault there is used. The backup's key comes from \
+                (--auto): the newest backup of this vault there is used (by the time in its name, among \
+                files that really are this vault's backups, as --auto rotation counts them). The \
+                backup's key comes from \
                 the keyring, --password-file or --recovery-code-file, as when opening a vault.
                 """)
 

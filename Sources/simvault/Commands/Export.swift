@@ -23,16 +23,27 @@ enum ExportFormat: String, ExpressibleByArgument, CaseIterable {
     case json, markdown
 }
 
+/// `export workflow --format`: Sim's two JSON forms and the two archives.
+enum WorkflowExportFormat: String, ExpressibleByArgument, CaseIterable {
+    case sim, api, simworkflow
+    case simZip = "sim-zip"
+
+    var isArchive: Bool { self == .simworkflow || self == .simZip }
+}
+
 extension SimVaultCommand.Export {
-    /// `simvault export workflow ID... [-o FILE]`.
+    /// `simvault export workflow ID... [-o FILE] [--all] [--format F]`.
     struct Workflow: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Export workflows in Sim's format: one as JSON, or several (or --all) as a .simworkflow bundle.",
+            abstract: "Export workflows in Sim's formats: one as JSON, or several (or --all) as an archive.",
             discussion: """
-                One workflow is written as Sim's export JSON; a workflow imported from such a file comes \
-                back the same (member order, numbers, unknown fields), with a new exportedAt. With several \
-                ids, --all, or an output name ending in .simworkflow, a bundle is written (a ZIP file with \
-                a manifest; it needs -o).
+                --format sim (one workflow, the default) writes Sim's "Export as JSON" file; a workflow \
+                imported from such a file comes back the same (member order, numbers, unknown fields), \
+                with a new exportedAt. --format api writes the body of Sim's export API \
+                ({"data": {...}}), which Sim's import API takes. --format simworkflow (the default for \
+                several ids, --all, or an output name ending in .simworkflow) writes a bundle with a \
+                manifest; --format sim-zip writes the ZIP archive Sim's workspace export makes, each \
+                category a folder, which Sim imports. Archives need -o.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -41,33 +52,48 @@ extension SimVaultCommand.Export {
         @Argument(help: ArgumentHelp("Workflow ids.", valueName: "id"))
         var ids: [String] = []
 
-        @Flag(name: .long, help: "Export every workflow (as a bundle).")
+        @Flag(name: .long, help: "Export every workflow (as an archive).")
         var all = false
+
+        @Option(name: .long, help: ArgumentHelp("sim, api, simworkflow or sim-zip.", valueName: "format"))
+        var format: WorkflowExportFormat?
 
         @Option(name: .shortAndLong, help: ArgumentHelp("Write to this new file instead of stdout.", valueName: "file"))
         var output: String?
 
-        private var isBundle: Bool { all || ids.count > 1 || output?.hasSuffix(".simworkflow") == true }
+        private var chosenFormat: WorkflowExportFormat {
+            if let format { return format }
+            return all || ids.count > 1 || output?.hasSuffix(".simworkflow") == true ? .simworkflow : .sim
+        }
 
         func validate() throws {
             if ids.isEmpty, !all { throw ValidationError("Give a workflow id (or several, or --all).") }
             if all, !ids.isEmpty { throw ValidationError("Use either ids or --all.") }
-            if isBundle, output == nil { throw ValidationError("A bundle is a binary file: give -o FILE.simworkflow.") }
-            if global.json, !isBundle { throw ValidationError("The export is JSON already; --json reports on bundles only.") }
+            if !chosenFormat.isArchive, all || ids.count > 1 {
+                throw ValidationError("--format \(chosenFormat.rawValue) writes one workflow; use --format simworkflow or sim-zip for several.")
+            }
+            if chosenFormat.isArchive, output == nil { throw ValidationError("An archive is a binary file: give -o FILE.") }
+            if global.json, !chosenFormat.isArchive { throw ValidationError("The export is JSON already; --json reports on archives only.") }
         }
 
         func run() throws {
             try keys.withVault(global) { vault in
-                if isBundle, let output {
-                    let report = try vault.exportWorkflowBundle(ids: ids, to: output)
+                let format = chosenFormat
+                if format.isArchive, let output {
+                    let report = format == .simZip
+                        ? try vault.exportSimWorkflowArchive(ids: ids, to: output) : try vault.exportWorkflowBundle(ids: ids, to: output)
                     if global.json { try Terminal.printJSON(report); return }
-                    Terminal.say("Wrote \(report.workflows.count) workflow(s) to \(TerminalText.visible(report.path)) (\(ByteCount.format(report.bytes)), not encrypted):")
+                    Terminal.say("Wrote \(report.workflows.count) workflow(s) to \(TerminalText.visible(report.path)) (\(format == .simZip ? "Sim ZIP archive" : "bundle"), \(ByteCount.format(report.bytes)), not encrypted):")
                     for item in report.workflows { Terminal.say("  \(TerminalText.visible(item.file))  \(TerminalText.visible(item.name))") }
                     return
                 }
-                let file = try vault.exportSimWorkflow(id: ids[0])
-                try ExportOutput.write(file.serialized(), to: output)
-                if let output { Terminal.writeError("Wrote workflow \(ids[0]) to \(output) (Sim export format, not encrypted).\n") }
+                let file = try vault.exportSimWorkflow(id: ids[0], form: format == .api ? .apiExport : .uiExport)
+                var text = file.serialized()
+                // Sim's files end without a newline; a terminal's prompt needs one.
+                if output == nil, Terminal.stdoutIsTTY { text.append(0x0A) }
+                try ExportOutput.write(text, to: output)
+                let described = format == .api ? "Sim API export format" : "Sim export format"
+                if let output { Terminal.writeError("Wrote workflow \(ids[0]) to \(output) (\(described), not encrypted).\n") }
             }
         }
     }

@@ -6,7 +6,7 @@ extension SimVaultCommand {
     /// `simvault import ...`.
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Bring data into the vault: Sim workflows, simvault exports, AionUi and LibreOllama databases.",
+            abstract: "Bring data into the vault: Sim workflows and databases, simvault exports, AionUi and LibreOllama databases.",
             discussion: """
                 Every import is all or nothing: the input is checked and written in one transaction; \
                 invalid, truncated or foreign input is refused (exit 64), a database that crashes, hangs or \
@@ -15,7 +15,7 @@ extension SimVaultCommand {
                 Records already in the vault (same id) are skipped, so running an import twice adds \
                 nothing the second time. Source files are only read.
                 """,
-            subcommands: [Workflow.self, Conversations.self, AionUi.self, LibreOllama.self])
+            subcommands: [Workflow.self, Conversations.self, AionUi.self, LibreOllama.self, SimPostgres.self])
     }
 }
 
@@ -23,26 +23,31 @@ extension SimVaultCommand.Import {
     /// `simvault import workflow FILE.json|FILE.simworkflow`.
     struct Workflow: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import a Sim workflow export (.json) or a .simworkflow bundle.",
+            abstract: "Import Sim workflows: a JSON file, a Sim ZIP archive, or a .simworkflow bundle.",
             discussion: """
-                A bundle (a ZIP file) is recognised by its content, whatever its name. API keys, tokens and \
-                passwords found in a workflow (Sim's apiKey, token and password sub-blocks) are sealed as \
-                secrets of scope workflow:<id>; the stored workflow refers to them.
+                A JSON file may be in any form Sim's importer takes: the UI export, the API export \
+                ({"data": {...}}), a bare state, or a JSON string holding one of these. A ZIP file is \
+                recognised by its content, whatever its name: a .simworkflow bundle (it has a \
+                manifest.json) or Sim's workspace or folder export, whose folder paths become the \
+                workflows' categories. API keys, tokens and passwords found in a workflow (Sim's apiKey, \
+                token and password sub-blocks) are sealed as secrets of scope workflow:<id>; the stored \
+                workflow refers to them.
                 """)
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var keys: KeyOptions
 
-        @Argument(help: ArgumentHelp("The Sim export (.json) or bundle (.simworkflow).", valueName: "file"))
+        @Argument(help: ArgumentHelp("The Sim workflow (.json), Sim ZIP archive or bundle (.simworkflow).", valueName: "file"))
         var file: String
 
         func run() throws {
             try keys.withVault(global) { vault in
-                let report = ZipArchiveReader.looksLikeArchive(file) ? try vault.importWorkflowBundle(path: file) : try vault.importSimWorkflow(path: file)
+                let report = try vault.importWorkflows(path: file)
                 if global.json { try Terminal.printJSON(report); return }
                 Terminal.say("Imported \(report.workflows.count) workflow(s) from \(TerminalText.visible(file)):")
                 for item in report.workflows {
-                    Terminal.say("  \(TerminalText.visible(item.id))  \(TerminalText.visible(item.name))  (\(item.blocks) blocks, \(item.edges) edges, \(ByteCount.format(Int64(item.stateBytes))))")
+                    let folder = item.category == SimVault.Workflow.defaultCategory ? "" : "  [\(TerminalText.visible(item.category))]"
+                    Terminal.say("  \(TerminalText.visible(item.id))  \(TerminalText.visible(item.name))\(folder)  (\(item.blocks) blocks, \(item.edges) edges, \(ByteCount.format(Int64(item.stateBytes))))")
                 }
                 if report.sealedCredentials > 0 {
                     Terminal.say("  note  \(report.sealedCredentials) credential(s) found in the workflows (API keys, tokens, passwords) were sealed as secrets of scope workflow:<id> (`simvault secret list`); the stored workflows refer to them as secret:workflow:<id>/<name>")

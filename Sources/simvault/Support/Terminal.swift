@@ -7,6 +7,7 @@ enum Terminal {
     static var stdinIsTTY: Bool { isatty(STDIN_FILENO) == 1 }
     /// Whether stderr is a terminal (progress and colour only then).
     static var stderrIsTTY: Bool { isatty(STDERR_FILENO) == 1 }
+    static var stdoutIsTTY: Bool { isatty(STDOUT_FILENO) == 1 }
 
     static func printError(_ error: any Error) {
         let text: String

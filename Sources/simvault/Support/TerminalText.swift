@@ -54,7 +54,4 @@ extension Terminal {
     static func say(_ text: String) {
         print(TerminalText.visible(text, keepingLineBreaks: true))
     }
-
-    /// Whether stdout is a terminal (exports to stdout are then made safe).
-    static var stdoutIsTTY: Bool { isatty(STDOUT_FILENO) == 1 }
 }

@@ -3,6 +3,9 @@ public import Foundation
 /// A workflow with its whole editor state: the JSON the app saves and loads
 /// (blocks, edges, positions...), kept byte for byte.
 public struct Workflow: Sendable, Equatable, Hashable, Codable, Identifiable {
+    /// The category of a workflow nobody filed anywhere.
+    public static let defaultCategory = "general"
+
     public let id: String
     public var name: String
     public var description: String
@@ -21,7 +24,7 @@ public struct Workflow: Sendable, Equatable, Hashable, Codable, Identifiable {
     /// A workflow to pass to ``WorkflowStore/save(_:)``. A new one gets a
     /// random id; to change a stored workflow, load it, edit, save.
     public init(
-        id: String? = nil, name: String, description: String = "", category: String = "general", tags: [String] = [],
+        id: String? = nil, name: String, description: String = "", category: String = Workflow.defaultCategory, tags: [String] = [],
         state: Data
     ) {
         self.id = id ?? RecordID.make()
