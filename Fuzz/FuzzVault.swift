@@ -19,7 +19,7 @@ final class FuzzVault: Sendable {
         options.createsRecoveryCode = false
         var password = Array("fuzzing only".utf8)
         options.password = SecretBytes(consuming: &password)
-        options.passwordKDF = PasswordKDF(opsLimit: 1, memLimit: 8 << 20)
+        options.passwordKDF = PasswordKDF.minimum()
         do {
             vault = try Vault.create(at: VaultLocation(path: directory + "/vault.db"), options: options).vault
         } catch {

@@ -44,6 +44,16 @@ public enum KeyError: Error, Sendable, Equatable {
     case cryptoFailure(detail: String)
     /// Reading a password or recovery code failed.
     case secretInputFailed(detail: String)
+    /// A key proves the header was changed by someone without it (see
+    /// ``HeaderForgery``).
+    case headerForged(HeaderForgery)
+    /// A password slot was to be written with an Argon2id cost below
+    /// ``PasswordKDF/minimumOpsLimit`` / ``PasswordKDF/minimumMemLimit``.
+    case passwordKDFBelowMinimum(opsLimit: UInt64, memLimit: UInt64)
+    /// A password slot in the header asks for an Argon2id cost below the
+    /// minimum: it is not used (a password that cheap to test is as good as
+    /// no password to whoever copies the header).
+    case passwordSlotBelowMinimum(slotID: Int, opsLimit: UInt64, memLimit: UInt64)
 }
 
 extension KeyError: CustomStringConvertible {
@@ -89,6 +99,12 @@ extension KeyError: CustomStringConvertible {
             return "a cryptographic operation failed: \(detail)"
         case .secretInputFailed(let detail):
             return "could not read the secret: \(detail)"
+        case .headerForged(let forgery):
+            return forgery.description
+        case .passwordKDFBelowMinimum(let opsLimit, let memLimit):
+            return "refusing to write a password slot with Argon2id \(PasswordKDF.describeCost(opsLimit: opsLimit, memLimit: memLimit)): the minimum is \(PasswordKDF.describeCost(opsLimit: PasswordKDF.minimumOpsLimit, memLimit: PasswordKDF.minimumMemLimit)) (libsodium's INTERACTIVE limits), below which a copied header lets passwords be guessed cheaply."
+        case .passwordSlotBelowMinimum(let slotID, let opsLimit, let memLimit):
+            return "password slot \(slotID) asks for Argon2id \(PasswordKDF.describeCost(opsLimit: opsLimit, memLimit: memLimit)), below simvault's minimum of \(PasswordKDF.describeCost(opsLimit: PasswordKDF.minimumOpsLimit, memLimit: PasswordKDF.minimumMemLimit)), so it is not used: the header was edited, or the slot was written by a program that bypassed the minimum. Open the vault with another key source, then replace the slot (`simvault key remove \(slotID)`, `simvault key add --type password`)."
         }
     }
 }

@@ -23,11 +23,6 @@ public struct KeyCheck: Sendable {
 
     /// Constant-time comparison with a stored value.
     public func matches(storedValue: String) -> Bool {
-        let ours = Array(value.utf8), theirs = Array(storedValue.utf8)
-        guard ours.count == theirs.count else { return false }
-        // XOR fold: the time does not depend on where the values differ.
-        var difference: UInt8 = 0
-        for index in ours.indices { difference |= ours[index] ^ theirs[index] }
-        return difference == 0
+        Sodium.constantTimeEquals(Array(value.utf8), Array(storedValue.utf8))
     }
 }

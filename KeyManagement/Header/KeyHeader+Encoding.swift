@@ -2,11 +2,11 @@ internal import CSodium
 public import Foundation
 
 extension KeyHeader {
-    /// Serialises the header with a fresh checksum, pretty-printed for people.
-    /// The version is set to the lowest one that can hold the header.
+    /// Serialises the header as it is, with a fresh checksum, pretty-printed
+    /// for people. Its MACs are not touched: a header a key holder writes is
+    /// first ``authenticated(with:)`` (``KeyHeaderFile`` does both).
     public func encoded() throws -> Data {
         var sealed = self
-        sealed.version = requiredVersion
         sealed.checksum = try sealed.computeChecksum()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -16,7 +16,9 @@ extension KeyHeader {
     }
 
     /// Parses and validates a header: format, version, checksum and the
-    /// invariants every later step relies on.
+    /// invariants every later step relies on. Needs no key, so it cannot
+    /// tell a forged header from a genuine one: ``KeyUnlocker`` verifies the
+    /// MAC once it has a key.
     public static func decode(_ data: Data, path: String) throws(KeyError) -> KeyHeader {
         let header: KeyHeader
         do {
@@ -48,9 +50,10 @@ extension KeyHeader {
     }
 
     /// BLAKE2b-256 over the canonical (sorted keys, compact) encoding of every
-    /// field but the checksum. Only integers, strings and booleans appear in
-    /// the header, so the encoding is deterministic. An absent `rotation` is
-    /// not encoded at all, so version 1 headers keep their checksums.
+    /// field but the checksum, the MACs included. Only integers, strings and
+    /// booleans appear in the header, so the encoding is deterministic. An
+    /// absent `rotation` or `mac` is not encoded at all, so version 1 and 2
+    /// headers keep their checksums.
     func computeChecksum() throws -> String {
         var body = self
         body.checksum = ""
@@ -65,6 +68,7 @@ extension KeyHeader {
 
     private func validate(path: String) throws(KeyError) {
         func damaged(_ detail: String) -> KeyError { .headerDamaged(path: path, detail: detail) }
+        guard version >= 1 else { throw damaged("version \(version) is not a header version") }
         guard UUID(uuidString: vaultID) != nil else { throw damaged("vault_id is not a UUID") }
         guard [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536].contains(cipher.pageSize) else {
             throw damaged("cipher page_size \(cipher.pageSize) is not a valid page size")
@@ -76,6 +80,7 @@ extension KeyHeader {
         for slot in slots {
             do { try slot.validate() } catch { throw damaged("slot \(slot.id): \(error.detail)") }
         }
+        do { try validateMAC() } catch { throw damaged(error.detail) }
         if let rotation {
             guard version >= 2 else { throw damaged("a key rotation is recorded in a version \(version) header") }
             guard rotation.keyID.count == 16, rotation.keyID.allSatisfy(\.isHexDigit), rotation.keyID != keyID else {

@@ -5,20 +5,24 @@ public import Foundation
 /// into the master key, and to check that the key is the right one.
 ///
 /// It holds no secret in plaintext: slots carry only wrapped or sealed keys,
-/// and the key check value is a keyed hash. A checksum over the rest of the
-/// header detects accidental damage (a flipped byte is reported as "header
-/// damaged", never as "wrong password").
+/// and the key check value is a keyed hash. Two things protect the rest:
+/// an unkeyed checksum over every field, which tells accidental damage
+/// without a key (a flipped byte is "header damaged", never "wrong
+/// password"), and, from format 3 on, a MAC under a key derived from the
+/// master key (``HeaderMAC``), which tells a header written by a key holder
+/// from one edited by anyone else who could write the file.
 public struct KeyHeader: Codable, Sendable, Equatable {
     /// Value of `format`, so that a stray JSON file is not taken for a header.
     public static let formatName = "simvault-key-header"
-    /// Highest header version this build reads.
+    /// Highest header version this build reads, and the one it writes.
     ///
-    /// Version 1 is every header without a pending key rotation; version 2
-    /// adds the optional `rotation` record. A header is always written with
-    /// the lowest version that can hold it (``requiredVersion``), so vaults
-    /// stay readable by older simvault builds except while a rotation is
-    /// pending, when an older build must refuse rather than see only one key.
-    public static let currentVersion = 2
+    /// Version 1 headers have no pending key rotation; version 2 added the
+    /// optional `rotation` record; version 3 adds the ``HeaderMAC``. Both
+    /// older versions are still read (and upgraded to version 3 by the first
+    /// command that holds the key and writes); every header this build
+    /// writes is version 3, so an older simvault says "upgrade" instead of
+    /// trusting a header it cannot authenticate.
+    public static let currentVersion = 3
 
     public var format: String
     public var version: Int
@@ -36,21 +40,26 @@ public struct KeyHeader: Codable, Sendable, Equatable {
     public var slots: [KeySlot]
     /// A master-key rotation recorded by `rekey` and not yet finished.
     public var rotation: KeyRotation?
-    /// `blake2b-256:<hex>` over the canonical encoding of all other fields.
+    /// The MACs under the header's keys (version 3 and later): see
+    /// ``HeaderMAC``.
+    public var mac: HeaderMAC?
+    /// `blake2b-256:<hex>` over the canonical encoding of all other fields
+    /// (the MACs included): unkeyed, so it detects damage, not forgery.
     public var checksum: String
 
     enum CodingKeys: String, CodingKey {
-        case format, version, cipher, slots, checksum, rotation
+        case format, version, cipher, slots, checksum, rotation, mac
         case vaultID = "vault_id"
         case createdAt = "created_at"
         case keyID = "key_id"
         case keyCheck = "key_check"
     }
 
-    /// A header for a new vault with no slots yet.
+    /// A header for a new vault with no slots yet (authenticated when it is
+    /// written, see ``KeyHeaderFile/write(_:authenticatedWith:creating:)``).
     public init(vaultID: String, masterKey: MasterKey, createdAt: Date = Date()) {
         format = Self.formatName
-        version = 1
+        version = Self.currentVersion
         self.vaultID = vaultID
         self.createdAt = Int64((createdAt.timeIntervalSince1970 * 1000).rounded())
         cipher = CipherSettings()
@@ -60,9 +69,6 @@ public struct KeyHeader: Codable, Sendable, Equatable {
         slots = []
         checksum = ""
     }
-
-    /// The lowest format version that can hold this header.
-    public var requiredVersion: Int { rotation == nil ? 1 : 2 }
 
     // MARK: - Slots
 
@@ -110,6 +116,9 @@ public struct KeyHeader: Codable, Sendable, Equatable {
         promoted.keyCheck = rotation.keyCheck
         promoted.slots = rotation.slots
         promoted.rotation = nil
+        // The MACs covered the header as it was; it is authenticated again
+        // when written.
+        promoted.mac = nil
         return promoted
     }
 
@@ -117,6 +126,7 @@ public struct KeyHeader: Codable, Sendable, Equatable {
     public func droppingRotation() -> KeyHeader {
         var dropped = self
         dropped.rotation = nil
+        dropped.mac = nil
         return dropped
     }
 }

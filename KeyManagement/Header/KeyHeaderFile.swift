@@ -36,12 +36,21 @@ public struct KeyHeaderFile: Sendable {
         return try KeyHeader.decode(data, path: path)
     }
 
-    /// Writes `header` atomically with mode 0600.
+    /// Writes `header` atomically with mode 0600, authenticated with `keys`
+    /// (format 3: see ``HeaderMAC``). Every header simvault writes goes
+    /// through here, so none is written without its MACs.
     ///
     /// - Parameter creating: refuse to replace an existing file.
-    public func write(_ header: KeyHeader, creating: Bool = false) throws(KeyError) {
+    /// - Returns: the header as written, with its MACs.
+    @discardableResult
+    public func write(_ header: KeyHeader, authenticatedWith keys: HeaderKeys, creating: Bool = false) throws(KeyError) -> KeyHeader {
+        var authenticated = try header.authenticated(with: keys)
         let data: Data
-        do { data = try header.encoded() } catch {
+        do {
+            data = try authenticated.encoded()
+            // What load() will return: the same value, checksum included.
+            authenticated.checksum = try authenticated.computeChecksum()
+        } catch {
             throw .headerWriteFailed(path: path, detail: "cannot encode header")
         }
         do {
@@ -50,6 +59,7 @@ public struct KeyHeaderFile: Sendable {
             if error.code == EEXIST { throw .headerExists(path: path) }
             throw .headerWriteFailed(path: path, detail: error.description)
         }
+        return authenticated
     }
 
     /// Replaces an existing header atomically, then overwrites the superseded
@@ -65,15 +75,20 @@ public struct KeyHeaderFile: Sendable {
     ///
     /// The caller holds the vault's ``KeyLock``.
     ///
+    /// - Returns: the header as written, with its MACs.
     /// - Throws: ``KeyError/headerWriteFailed(path:detail:)`` (the old header
     ///   is then unchanged).
-    public func replace(with header: KeyHeader) throws(KeyError) {
+    @discardableResult
+    public func replace(with header: KeyHeader, authenticatedWith keys: HeaderKeys) throws(KeyError) -> KeyHeader {
+        // Authenticated first: a failure here leaves no retired link behind.
+        _ = try header.authenticated(with: keys)
         let retired = "\(directory)/.\(name).retired-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         guard link(path, retired) == 0 else {
             throw .headerWriteFailed(path: path, detail: "cannot link the current header aside: \(String(cString: strerror(errno)))")
         }
+        let written: KeyHeader
         do {
-            try write(header)
+            written = try write(header, authenticatedWith: keys)
         } catch {
             unlink(retired)
             throw error
@@ -81,6 +96,7 @@ public struct KeyHeaderFile: Sendable {
         // The new header is in place; a failure to scrub leaves the retired
         // copy for scrubLeftovers() and does not undo the change.
         try? PrivateFile.scrubAndRemove(retired)
+        return written
     }
 
     /// Scrubs what interrupted header writes left beside the header: retired

@@ -94,6 +94,21 @@ public struct MasterKey: Sendable, CustomStringConvertible {
         }
     }
 
+    /// A 32-byte MAC of `message`: keyed BLAKE2b-256 under the subkey
+    /// ``deriveSubkey(id:context:)`` gives for `context` (id 1), so each use
+    /// of a MAC has a key of its own and the master key itself never keys a
+    /// MAC over attacker-chosen bytes. Used to authenticate the key header.
+    public func authenticationTag(of message: [UInt8], context: String) -> [UInt8] {
+        let subkey = deriveSubkey(id: 1, context: context)
+        var tag = [UInt8](repeating: 0, count: 32)
+        subkey.withUnsafeBytes { key in
+            _ = crypto_generichash(
+                &tag, tag.count, message, UInt64(message.count),
+                key.baseAddress!.assumingMemoryBound(to: UInt8.self), key.count)
+        }
+        return tag
+    }
+
     /// Constant-time comparison.
     public func isSameKey(as other: MasterKey) -> Bool { bytes.constantTimeEquals(other.bytes) }
 

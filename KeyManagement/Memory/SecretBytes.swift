@@ -48,11 +48,17 @@ public final class SecretBytes: @unchecked Sendable, CustomStringConvertible, Cu
         }
     }
 
-    /// Copies `bytes` into secret memory and wipes the source array.
+    /// Copies `bytes` into secret memory and wipes the source array in
+    /// place.
+    ///
+    /// The array is read through the caller's own reference and no copy of
+    /// it is made, so the wipe lands on its storage: a second reference
+    /// (even a temporary `let`) would make the wipe copy-on-write a fresh
+    /// buffer, zero that, and free the original with the secret still in
+    /// it. Copies the caller made before are its own to wipe.
     public convenience init(consuming bytes: inout [UInt8]) {
-        let source = bytes
-        self.init(count: source.count) { buffer in
-            source.withUnsafeBytes { buffer.copyMemory(from: $0) }
+        self.init(count: bytes.count) { buffer in
+            bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
         }
         Sodium.wipe(&bytes)
     }

@@ -25,6 +25,17 @@ enum Sodium {
         return bytes
     }
 
+    /// Constant-time equality of two public byte strings of equal length
+    /// (stored key checks and MACs against freshly computed ones): the time
+    /// does not depend on where they differ, so a forger learns nothing from
+    /// how long a rejection took.
+    static func constantTimeEquals(_ first: [UInt8], _ second: [UInt8]) -> Bool {
+        _ = ready
+        guard first.count == second.count else { return false }
+        guard !first.isEmpty else { return true }
+        return sodium_memcmp(first, second, first.count) == 0
+    }
+
     /// Overwrites a Swift array in place, for the few places where a library
     /// boundary forces key-adjacent bytes into ordinary memory.
     static func wipe(_ bytes: inout [UInt8]) {

@@ -22,6 +22,16 @@ public struct PasswordKDF: Codable, Sendable, Equatable {
     public static let defaultOpsLimit: UInt64 = 3
     public static let defaultMemLimit: UInt64 = 64 << 20
 
+    /// The least cost simvault writes or uses: libsodium's INTERACTIVE
+    /// limits (2 passes over 64 MiB). A password slot protects the master
+    /// key against whoever copies the header, at whatever guessing rate the
+    /// cost allows; below this, a slot is refused when written
+    /// (``KeyError/passwordKDFBelowMinimum(opsLimit:memLimit:)``) and not
+    /// used when read (``KeyError/passwordSlotBelowMinimum(slotID:opsLimit:memLimit:)``),
+    /// so neither a library caller nor an edited header can make one.
+    public static let minimumOpsLimit = UInt64(crypto_pwhash_opslimit_interactive())
+    public static let minimumMemLimit = UInt64(crypto_pwhash_memlimit_interactive())
+
     // A header names the cost, so a hostile header could ask for terabytes of
     // memory or hours of CPU; these bounds keep opening a vault bounded.
     static let maxOpsLimit: UInt64 = 64
@@ -68,6 +78,20 @@ public struct PasswordKDF: Codable, Sendable, Equatable {
         } catch {
             throw .cryptoFailure(detail: "Argon2id failed")
         }
+    }
+
+    /// Fresh parameters (a random salt) at the minimum cost: what the tests
+    /// use, and the cheapest any caller may have.
+    public static func minimum() -> PasswordKDF { PasswordKDF(opsLimit: minimumOpsLimit, memLimit: minimumMemLimit) }
+
+    /// Whether the cost is at least the minimum (``minimumOpsLimit``,
+    /// ``minimumMemLimit``).
+    public var meetsMinimum: Bool { opsLimit >= Self.minimumOpsLimit && memLimit >= Self.minimumMemLimit }
+
+    /// "2 passes over 64 MiB".
+    static func describeCost(opsLimit: UInt64, memLimit: UInt64) -> String {
+        let memory = memLimit >= 1 << 20 ? "\(memLimit >> 20) MiB" : "\(memLimit >> 10) KiB"
+        return "\(opsLimit) pass\(opsLimit == 1 ? "" : "es") over \(memory)"
     }
 
     func validate() throws(SlotValidationError) {

@@ -25,9 +25,14 @@ public struct PasswordSlot: Codable, Sendable, Equatable {
     }
 
     /// Wraps `masterKey` under `password` for slot `slotID` of `vaultID`.
+    ///
+    /// - Throws: ``KeyError/passwordKDFBelowMinimum(opsLimit:memLimit:)``
+    ///   for a cost below ``PasswordKDF/minimumOpsLimit`` /
+    ///   ``PasswordKDF/minimumMemLimit``; ``KeyError/cryptoFailure(detail:)``.
     public static func wrap(
         _ masterKey: MasterKey, password: SecretBytes, vaultID: String, slotID: Int, kdf: PasswordKDF = PasswordKDF()
     ) throws(KeyError) -> PasswordSlot {
+        guard kdf.meetsMinimum else { throw .passwordKDFBelowMinimum(opsLimit: kdf.opsLimit, memLimit: kdf.memLimit) }
         let wrappingKey = try kdf.deriveKey(from: password)
         let nonce = Sodium.randomBytes(Int(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES))
         let associated = associatedData(vaultID: vaultID, slotID: slotID)
@@ -47,8 +52,13 @@ public struct PasswordSlot: Codable, Sendable, Equatable {
 
     /// Recovers the master key with `password`.
     ///
-    /// - Throws: ``KeyError/wrongPassword`` when authentication fails.
+    /// - Throws: ``KeyError/wrongPassword`` when authentication fails;
+    ///   ``KeyError/passwordSlotBelowMinimum(slotID:opsLimit:memLimit:)``
+    ///   (before any derivation) for a cost below the minimum.
     public func unwrap(password: SecretBytes, vaultID: String, slotID: Int) throws(KeyError) -> MasterKey {
+        guard kdf.meetsMinimum else {
+            throw .passwordSlotBelowMinimum(slotID: slotID, opsLimit: kdf.opsLimit, memLimit: kdf.memLimit)
+        }
         let nonceBytes: [UInt8], sealed: [UInt8]
         do {
             try validate()

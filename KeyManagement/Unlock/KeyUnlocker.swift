@@ -12,24 +12,53 @@
 /// the current or the pending key, depending on where `rekey` stopped, so
 /// every source is asked for both: the unlock goes on until it has found
 /// both keys or run out of sources, and returns all it found.
+///
+/// It is also where the header is authenticated, right after the key check
+/// and before the caller derives anything from the header: every unlock
+/// (opening a vault, every key change, `health`, `restore`, the check of a
+/// backup) passes through ``unlock(_:)``, and a key it returns comes with a
+/// header a key holder wrote. A format 3 header must verify its MAC under
+/// each key found (``HeaderMAC``); an older header is accepted only while
+/// the database, asked through ``record``, does not record an upgrade. A
+/// header that fails is ``KeyError/headerForged(_:)``.
 public struct KeyUnlocker: Sendable {
     public let header: KeyHeader
     public let headerPath: String
+    /// What the database records about the header. Without it an old-format
+    /// header is accepted unchecked (there is nothing to check it against)
+    /// and a refused header is not compared with anything; SimVault always
+    /// gives one.
+    public let record: (any KeyHeaderRecord)?
 
-    public init(header: KeyHeader, headerPath: String) {
+    public init(header: KeyHeader, headerPath: String, record: (any KeyHeaderRecord)? = nil) {
         self.header = header
         self.headerPath = headerPath
+        self.record = record
     }
 
-    /// Tries the sources of `request` in order.
+    /// Tries the sources of `request` in order, then authenticates the
+    /// header with the keys found.
     ///
     /// - Throws: ``KeyError/wrongKey``, ``KeyError/wrongPassword``,
     ///   ``KeyError/wrongRecoveryCode``, ``KeyError/recoveryCodeMistyped``,
     ///   ``KeyError/keyringKeyMismatch(vaultID:)``,
-    ///   ``KeyError/keyCheckMismatch(path:)``, ``KeyError/noKeySource(reasons:)``.
+    ///   ``KeyError/keyCheckMismatch(path:)``, ``KeyError/noKeySource(reasons:)``,
+    ///   ``KeyError/passwordSlotBelowMinimum(slotID:opsLimit:memLimit:)``,
+    ///   ``KeyError/headerForged(_:)``.
     public func unlock(_ request: UnlockRequest) throws(KeyError) -> UnlockResult {
+        let result = try findKeys(request)
+        try authenticate(result)
+        return result
+    }
+
+    // MARK: - Finding the keys
+
+    private func findKeys(_ request: UnlockRequest) throws(KeyError) -> UnlockResult {
         if let key = request.masterKey {
-            guard let generation = header.generation(of: key) else { throw .wrongKey }
+            guard let generation = header.generation(of: key) else {
+                if let forgery = replacedKeyCheck(exposedBy: key, source: .explicitKey) { throw .headerForged(forgery) }
+                throw .wrongKey
+            }
             return UnlockResult(keys: [UnlockedKey(masterKey: key, source: .explicitKey, generation: generation)], skipped: [])
         }
 
@@ -46,7 +75,12 @@ public struct KeyUnlocker: Sendable {
                     }
                 case .failure(let failure):
                     skipped.append(SkippedKeySource(kind: "keyring", reason: failure.reason, keyringFailure: failure))
-                case .mismatch:
+                case .mismatch(let rejected):
+                    // A stale item (a key rotated away) does not open the
+                    // database; one that does exposes a replaced key check.
+                    for key in rejected {
+                        if let forgery = replacedKeyCheck(exposedBy: key, source: .keyring(slotID: slotID)) { throw .headerForged(forgery) }
+                    }
                     keyringMismatch = true
                     skipped.append(SkippedKeySource(kind: "keyring", reason: "keyring item holds a key that does not match this vault"))
                 }
@@ -62,18 +96,24 @@ public struct KeyUnlocker: Sendable {
         let passwordSlots = slots(ofKind: .password)
         if !passwordSlots.isEmpty {
             if let supplier = request.password, let password = try supplier(fallbackReason) {
+                var belowMinimum: KeyError?
                 for (generation, slot) in passwordSlots where !found.has(generation) {
                     guard case .password(let material) = slot.material else { continue }
                     do {
                         let key = try material.unwrap(password: password, vaultID: header.vaultID, slotID: slot.id)
-                        try verify(key, is: generation)
+                        try verify(key, is: generation, source: .password(slotID: slot.id))
                         found.add(UnlockedKey(masterKey: key, source: .password(slotID: slot.id), generation: generation))
                     } catch .wrongPassword {
                         continue
+                    } catch .passwordSlotBelowMinimum(let slotID, let opsLimit, let memLimit) {
+                        // Not used, never derived from; other slots still may.
+                        belowMinimum = belowMinimum ?? .passwordSlotBelowMinimum(slotID: slotID, opsLimit: opsLimit, memLimit: memLimit)
                     }
                 }
                 if found.isComplete { return found.result(skipped: skipped) }
-                if found.isEmpty { secretError = .wrongPassword }
+                // A refused slot may be the one this password was for: say
+                // why it was not tried rather than "wrong password".
+                if found.isEmpty { secretError = belowMinimum ?? .wrongPassword }
             } else {
                 skipped.append(SkippedKeySource(kind: "password", reason: "no password given"))
             }
@@ -88,7 +128,7 @@ public struct KeyUnlocker: Sendable {
                     guard case .recovery(let material) = slot.material else { continue }
                     do {
                         let key = try material.open(with: code)
-                        try verify(key, is: generation)
+                        try verify(key, is: generation, source: .recoveryCode(slotID: slot.id))
                         found.add(UnlockedKey(masterKey: key, source: .recoveryCode(slotID: slot.id), generation: generation))
                     } catch .wrongRecoveryCode {
                         codeError = codeError ?? .wrongRecoveryCode
@@ -116,7 +156,8 @@ public struct KeyUnlocker: Sendable {
     private enum KeyringOutcome {
         case success([(KeyGeneration, MasterKey)])
         case failure(KeyringFailure)
-        case mismatch
+        /// Readable items whose keys all fail the key check.
+        case mismatch(rejected: [MasterKey])
     }
 
     private func tryKeyring(keyring: SecretServiceKeyring) -> KeyringOutcome {
@@ -126,19 +167,73 @@ public struct KeyUnlocker: Sendable {
         let readable = items.filter { !$0.isLocked }
         if readable.isEmpty { return .failure(.locked) }
         var keys: [(KeyGeneration, MasterKey)] = []
+        var rejected: [MasterKey] = []
         // Every readable item is checked, whatever its key-id attribute says:
         // the key check value is what decides.
         for item in readable {
-            guard let key = item.key, let generation = header.generation(of: key),
-                  !keys.contains(where: { $0.0 == generation }) else { continue }
+            guard let key = item.key else { continue }
+            guard let generation = header.generation(of: key) else {
+                rejected.append(key)
+                continue
+            }
+            guard !keys.contains(where: { $0.0 == generation }) else { continue }
             keys.append((generation, key))
         }
-        return keys.isEmpty ? .mismatch : .success(keys.sorted { $0.0 == .current && $1.0 == .pending })
+        return keys.isEmpty ? .mismatch(rejected: rejected) : .success(keys.sorted { $0.0 == .current && $1.0 == .pending })
     }
 
     /// A slot that opened must hold the key its place in the header says.
-    private func verify(_ key: MasterKey, is generation: KeyGeneration) throws(KeyError) {
-        guard header.generation(of: key) == generation else { throw .keyCheckMismatch(path: headerPath) }
+    private func verify(_ key: MasterKey, is generation: KeyGeneration, source: KeySource) throws(KeyError) {
+        guard header.generation(of: key) == generation else {
+            if let forgery = replacedKeyCheck(exposedBy: key, source: source) { throw .headerForged(forgery) }
+            throw .keyCheckMismatch(path: headerPath)
+        }
+    }
+
+    // MARK: - Authenticating the header
+
+    /// Refuses a header that the keys found show was not written by a key
+    /// holder: a format 3 header whose MAC does not verify under every key
+    /// found, or an older header where the database records an upgrade.
+    private func authenticate(_ result: UnlockResult) throws(KeyError) {
+        if header.isAuthenticatedFormat {
+            for key in result.keys where !header.macVerifies(under: key.masterKey, as: key.generation) {
+                throw .headerForged(HeaderForgery(
+                    path: headerPath, evidence: .macMismatch, keySource: key.source,
+                    differences: recordedHeader(openingWith: key.masterKey).map(header.differences(from:)) ?? []))
+            }
+            return
+        }
+        guard let record else { return }
+        // During a rotation only one of the keys opens the database.
+        for key in result.keys {
+            switch record.lookUp(openingWith: key.masterKey, cipher: header.cipher) {
+            case .notOpened:
+                continue
+            case .opened(recorded: nil):
+                return
+            case .opened(recorded: let recorded?):
+                throw .headerForged(HeaderForgery(
+                    path: headerPath, evidence: .downgrade(version: header.version), keySource: key.source,
+                    differences: header.differences(from: recorded)))
+            }
+        }
+    }
+
+    /// The forgery a key exposes when it fails the key check yet opens the
+    /// database: the header's `key_id` / `key_check` were replaced (a
+    /// stale or foreign key does not open it). Nil otherwise.
+    private func replacedKeyCheck(exposedBy key: MasterKey, source: KeySource) -> HeaderForgery? {
+        guard let record, case .opened(let recorded) = record.lookUp(openingWith: key, cipher: header.cipher) else { return nil }
+        return HeaderForgery(
+            path: headerPath, evidence: .keyCheckReplaced, keySource: source,
+            differences: recorded.map(header.differences(from:)) ?? [])
+    }
+
+    /// The header the database records, read with `key`.
+    private func recordedHeader(openingWith key: MasterKey) -> KeyHeader? {
+        guard let record, case .opened(let recorded?) = record.lookUp(openingWith: key, cipher: header.cipher) else { return nil }
+        return recorded
     }
 }
 

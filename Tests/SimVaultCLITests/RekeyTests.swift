@@ -54,10 +54,13 @@ struct RekeyTests {
         let recovery = try session.simvault(["key", "check", "--no-keyring", "--recovery-code-file", fixture.recoveryCodeFile] + fixture.vault)
         #expect(recovery.status == 0, "\(recovery)")
 
-        // The header is version 1 again, holds the new key, and nothing of
-        // the old header (its wrapped keys) is left in the directory.
+        // The header has no rotation record any more, holds the new key
+        // (its MAC verifies under it), and nothing of the old header (its
+        // wrapped keys) is left in the directory.
         let header = try String(contentsOfFile: fixture.headerPath, encoding: .utf8)
-        #expect(header.contains("\"version\" : 1") && !header.contains("rotation"))
+        #expect(header.contains("\"version\" : 3") && !header.contains("rotation") && !header.contains("\"pending\""))
+        let newMasterKey = try Array(newKey.utf8).withUnsafeBytes { try MasterKey(hexCharacters: $0) }
+        #expect(try KeyHeaderFile(path: fixture.headerPath).load().macVerifies(under: newMasterKey, as: .current))
         let oldWrapped = try #require(CLIFixture.field("wrapped_key", in: oldHeader))
         for file in try FileManager.default.contentsOfDirectory(atPath: fixture.directory.file("vault")) {
             #expect(!ExternalTools.fileContains(fixture.directory.file("vault/" + file), oldWrapped), "\(file) still holds the old wrapped key")

@@ -19,13 +19,6 @@ extension TestVault {
         return result
     }
 
-    /// The bytes of every file of the vault (database, WAL, SHM, header).
-    /// Close the in-process vault first so the comparison sees the files at
-    /// rest.
-    func fileBytes() -> [String: Data] {
-        Dictionary(uniqueKeysWithValues: existingFiles.compactMap { path in bytes(of: path).map { (path, $0) } })
-    }
-
     /// Runs simvault with `arguments` followed by this vault's arguments (or
     /// `vaultArguments`), and expects it to exit with `status`, say
     /// `message` on stderr, and leave every file of the vault byte for byte

@@ -40,6 +40,9 @@ struct KeyManagerTests {
         #expect(reopened.header.keyID == report.keyID && reopened.header.rotation == nil)
         let after = try VaultContents.fingerprint(reopened)
         #expect(after.filter { $0.key != "access_log" } == before.filter { $0.key != "access_log" })
+        // The database records the new header (DatabaseHeaderRecord).
+        let record = try reopened.read { db in try DatabaseHeaderRecord.read(in: db) }
+        #expect(record?.keyID == report.keyID && record?.slots.map(\.id) == reopened.header.slots.map(\.id))
         let log = try reopened.read { db in try AccessLog.recent(limit: 1, action: "key.rekey", in: db) }
         #expect(log.first?.detail?.contains(report.keyID) == true)
         #expect(throws: VaultError.self) { _ = try Vault.open(at: fixture.location, unlock: UnlockRequest(masterKey: oldKey)) }
@@ -126,9 +129,9 @@ struct KeyManagerTests {
         let manager = Self.manager(fixture)
         let unlock = UnlockRequest.password(fixture.password)
         let second = SecretBytes(count: 6) { $0.copyBytes(from: Array("second".utf8)) }
-        let cheap = PasswordKDF(opsLimit: 1, memLimit: 8 << 20)
+        let minimum = PasswordKDF.minimum()
 
-        let added = try manager.addPasswordSlot(password: second, kdf: cheap, unlock: unlock)
+        let added = try manager.addPasswordSlot(password: second, kdf: minimum, unlock: unlock)
         #expect(added.slot.id == 3 && added.slot.type == .password)
         #expect(try Vault.open(at: fixture.location, unlock: .password(second)).unlockResult.source == .password(slotID: 3))
 
@@ -151,7 +154,7 @@ struct KeyManagerTests {
             return true
         }
         #expect(try Self.headerBytes(fixture) == header, "a wrong old password changed the header")
-        _ = try manager.changePassword(slotID: 3, oldPassword: second, newPassword: fixture.password, kdf: cheap)
+        _ = try manager.changePassword(slotID: 3, oldPassword: second, newPassword: fixture.password, kdf: minimum)
         #expect(throws: VaultError.self) { _ = try Vault.open(at: fixture.location, unlock: .password(second)) }
         let reopened = try fixture.reopen()
         defer { reopened.close() }
@@ -192,7 +195,7 @@ struct KeyManagerTests {
             switch slot.material {
             case .password:
                 rewrapped.material = .password(try PasswordSlot.wrap(
-                    newKey, password: fixture.password, vaultID: header.vaultID, slotID: slot.id, kdf: PasswordKDF(opsLimit: 1, memLimit: 8 << 20)))
+                    newKey, password: fixture.password, vaultID: header.vaultID, slotID: slot.id, kdf: PasswordKDF.minimum()))
             case .recovery(let material):
                 rewrapped.material = .recovery(try material.resealed(newKey))
             case .keyring:
@@ -201,7 +204,7 @@ struct KeyManagerTests {
             return rewrapped
         }
         header.rotation = KeyRotation(newKey: newKey, vaultID: header.vaultID, slots: slots)
-        try KeyHeaderFile(path: fixture.location.headerPath).replace(with: header)
+        try KeyHeaderFile(path: fixture.location.headerPath).replace(with: header, authenticatedWith: HeaderKeys(current: oldKey, pending: newKey))
         return (oldKey, newKey)
     }
 }

@@ -5,8 +5,10 @@ public import SimVault
 /// a fresh temporary directory, protected by a password slot only: no
 /// keyring is needed, and the CLI can open it with `--password-file`.
 ///
-/// The password slot uses a cheap Argon2id cost so tests stay fast; nothing
-/// else differs from a vault made by `simvault init`.
+/// The password slot uses the least Argon2id cost simvault accepts
+/// (``PasswordKDF/minimum()``, libsodium's INTERACTIVE limits) so tests stay
+/// as fast as they can; nothing else differs from a vault made by
+/// `simvault init`.
 ///
 /// ```swift
 /// let test = try TestVault()       // keep it: its directory goes with it
@@ -23,6 +25,9 @@ public final class TestVault: @unchecked Sendable {
     public let passwordFile: String
     /// The password, for `UnlockRequest.password(_:)`.
     public let password: SecretBytes
+    /// A file holding the recovery code (for `--recovery-code-file`), which
+    /// opens the vault without running Argon2id.
+    public let recoveryCodeFile: String
 
     /// The password as text (every TestVault has the same one).
     public static let passwordText = "test vault pässword 42"
@@ -37,10 +42,15 @@ public final class TestVault: @unchecked Sendable {
         var options = VaultCreationOptions()
         options.usesKeyring = false
         options.password = password
-        options.passwordKDF = PasswordKDF(opsLimit: 1, memLimit: 8 << 20)
+        options.passwordKDF = PasswordKDF.minimum()
         options.configuration = configuration
         options.schemaVersion = schemaVersion
-        vault = try Vault.create(at: location, options: options).vault
+        let creation = try Vault.create(at: location, options: options)
+        vault = creation.vault
+        recoveryCodeFile = directory.file("recovery.txt")
+        guard let code = creation.recoveryCode,
+              FileManager.default.createFile(atPath: recoveryCodeFile, contents: code.withUnsafeBytes { Data($0) }, attributes: [.posixPermissions: 0o600])
+        else { throw TestSupportError("cannot keep the test vault's recovery code") }
     }
 
     /// Opens the same vault again (another writer and reader pool, as a
@@ -52,11 +62,23 @@ public final class TestVault: @unchecked Sendable {
     /// The CLI arguments selecting this vault and its password.
     public var cliArguments: [String] { ["--vault", location.path, "--no-keyring", "--password-file", passwordFile] }
 
+    /// The CLI arguments selecting this vault and its recovery code: for a
+    /// command whose memory is measured, since a password's Argon2id alone
+    /// takes 64 MiB.
+    public var cliArgumentsWithRecoveryCode: [String] { ["--vault", location.path, "--no-keyring", "--recovery-code-file", recoveryCodeFile] }
+
     /// Every file of the vault that exists: database, WAL, SHM, header.
     public var existingFiles: [String] { location.allFiles.filter { FileManager.default.fileExists(atPath: $0) } }
 
     /// The exact bytes of `file`, for "unchanged" checks.
     public func bytes(of file: String) -> Data? { FileManager.default.contents(atPath: file) }
+
+    /// The bytes of every file of the vault (database, WAL, SHM, header).
+    /// Close the in-process vault first so the comparison sees the files at
+    /// rest.
+    public func fileBytes() -> [String: Data] {
+        Dictionary(uniqueKeysWithValues: existingFiles.compactMap { path in bytes(of: path).map { (path, $0) } })
+    }
 
     private static func passwordBytes() -> SecretBytes {
         var bytes = Array(passwordText.utf8)

@@ -39,14 +39,15 @@ public enum VaultContents {
 
     /// Fingerprints every table of the vault (`sqlite_master` order), in one
     /// read snapshot. `vault_meta` leaves out the `key_slot_last_used.*`
-    /// rows, which opening a vault updates.
+    /// rows, which opening a vault updates, and `key_header`, the copy of the
+    /// key header that every key change records (DatabaseHeaderRecord).
     public static func fingerprint(_ vault: Vault) throws -> [String: TableFingerprint] {
         try vault.read { db in
             let tables = try db.fetchAll("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
                 .map { try $0.get(0, as: String.self) }
             var result: [String: TableFingerprint] = [:]
             for table in tables {
-                let filter = table == "vault_meta" ? "WHERE key NOT LIKE 'key_slot_last_used.%'" : ""
+                let filter = table == "vault_meta" ? "WHERE key NOT LIKE 'key_slot_last_used.%' AND key != 'key_header'" : ""
                 var bytes = [UInt8]()
                 var rows = 0
                 try db.forEachRow("SELECT * FROM \"\(table)\" \(filter) ORDER BY 1") { statement in

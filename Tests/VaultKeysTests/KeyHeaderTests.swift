@@ -4,16 +4,17 @@ import VaultKeys
 
 @Suite("key header")
 struct KeyHeaderTests {
-    /// A header with one slot of each kind (password cost lowered: these are
-    /// format tests, not KDF tests).
+    /// A header with one slot of each kind, authenticated with `key`
+    /// (password cost at the minimum: these are format tests, not KDF
+    /// tests).
     static func sampleHeader(key: MasterKey = MasterKey.generate(), password: String = "pw") throws -> KeyHeader {
         var header = KeyHeader(vaultID: UUID().uuidString.lowercased(), masterKey: key)
         header.slots.append(KeySlot(id: 1, material: .keyring(KeyringSlot(keyID: header.keyID))))
         let secret = SecretBytes(count: password.utf8.count) { $0.copyBytes(from: Array(password.utf8)) }
-        let slot = try PasswordSlot.wrap(key, password: secret, vaultID: header.vaultID, slotID: 2, kdf: PasswordKDF(opsLimit: 1, memLimit: 8 << 20))
+        let slot = try PasswordSlot.wrap(key, password: secret, vaultID: header.vaultID, slotID: 2, kdf: PasswordKDF.minimum())
         header.slots.append(KeySlot(id: 2, material: .password(slot)))
         header.slots.append(KeySlot(id: 3, material: .recovery(RecoverySlot.seal(key, for: RecoveryCode.generate()))))
-        return header
+        return try header.authenticated(with: HeaderKeys(current: key))
     }
 
     @Test("encode then decode gives the same header, with a valid checksum")
@@ -84,12 +85,13 @@ struct KeyHeaderTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let file = KeyHeaderFile(vaultPath: directory + "/v.db")
-        let header = try Self.sampleHeader()
-        try file.write(header, creating: true)
+        let key = MasterKey.generate()
+        let header = try Self.sampleHeader(key: key)
+        try file.write(header, authenticatedWith: HeaderKeys(current: key), creating: true)
         var info = stat()
         stat(file.path, &info)
         #expect(info.st_mode & 0o777 == 0o600)
-        #expect(throws: KeyError.headerExists(path: file.path)) { try file.write(header, creating: true) }
+        #expect(throws: KeyError.headerExists(path: file.path)) { try file.write(header, authenticatedWith: HeaderKeys(current: key), creating: true) }
         #expect(try file.load().vaultID == header.vaultID)
         #expect(throws: KeyError.headerNotFound(path: directory + "/missing.keys")) {
             _ = try KeyHeaderFile(vaultPath: directory + "/missing").load()

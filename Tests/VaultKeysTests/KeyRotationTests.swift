@@ -54,37 +54,39 @@ struct KeyRotationTests {
 """#
 
     /// The sample header with a pending rotation to `newKey`, its slots
-    /// re-wrapped (password "pw", cheap KDF).
+    /// re-wrapped (password "pw", minimum KDF), authenticated with both keys.
     static func rotatingHeader(oldKey: MasterKey, newKey: MasterKey) throws -> KeyHeader {
         var header = try KeyHeaderTests.sampleHeader(key: oldKey)
         let slots = try header.slots.map { slot -> KeySlot in
             var rewrapped = slot
             switch slot.material {
             case .keyring: rewrapped.material = .keyring(KeyringSlot(keyID: KeyCheck(masterKey: newKey, vaultID: header.vaultID).keyID))
-            case .password: rewrapped.material = .password(try PasswordSlot.wrap(newKey, password: secret("pw"), vaultID: header.vaultID, slotID: slot.id, kdf: PasswordKDF(opsLimit: 1, memLimit: 8 << 20)))
+            case .password: rewrapped.material = .password(try PasswordSlot.wrap(newKey, password: secret("pw"), vaultID: header.vaultID, slotID: slot.id, kdf: PasswordKDF.minimum()))
             case .recovery(let material): rewrapped.material = .recovery(try material.resealed(newKey))
             }
             return rewrapped
         }
         header.rotation = KeyRotation(newKey: newKey, vaultID: header.vaultID, slots: slots)
-        return header
+        return try header.authenticated(with: HeaderKeys(current: oldKey, pending: newKey))
     }
 
     @Test("a version 1 header from before rotations decodes and re-encodes byte for byte")
     func versionOneStaysValid() throws {
         let data = Data((Self.versionOneHeader + "\n").utf8)
         let header = try KeyHeader.decode(data, path: "h")
-        #expect(header.version == 1 && header.rotation == nil)
+        #expect(header.version == 1 && header.rotation == nil && header.mac == nil && !header.isAuthenticatedFormat)
         #expect(try header.encoded() == data)
     }
 
-    @Test("a pending rotation is written as version 2, survives a round trip, and is dropped or promoted as a whole")
+    @Test("a pending rotation is written as version 3 with a MAC under each key, survives a round trip, and is dropped or promoted as a whole")
     func rotationRoundTrip() throws {
         let oldKey = MasterKey.generate(), newKey = MasterKey.generate()
         let header = try Self.rotatingHeader(oldKey: oldKey, newKey: newKey)
         let data = try header.encoded()
         let decoded = try KeyHeader.decode(data, path: "h")
-        #expect(decoded.version == 2)
+        #expect(decoded.version == 3)
+        #expect(decoded.macVerifies(under: oldKey, as: .current) && decoded.macVerifies(under: newKey, as: .pending))
+        #expect(!decoded.macVerifies(under: newKey, as: .current) && !decoded.macVerifies(under: oldKey, as: .pending))
         #expect(decoded.rotation == header.rotation)
         #expect(decoded.generation(of: oldKey) == .current)
         #expect(decoded.generation(of: newKey) == .pending)
@@ -93,7 +95,10 @@ struct KeyRotationTests {
         let promoted = decoded.promotingRotation()
         #expect(promoted.accepts(newKey) && !promoted.accepts(oldKey))
         #expect(promoted.slots == header.rotation?.slots && promoted.rotation == nil)
-        #expect(try KeyHeader.decode(try promoted.encoded(), path: "h").version == 1)
+        let promotedAgain = try KeyHeader.decode(try promoted.authenticated(with: HeaderKeys(current: newKey)).encoded(), path: "h")
+        #expect(promotedAgain.version == 3 && promotedAgain.mac?.pending == nil && promotedAgain.macVerifies(under: newKey, as: .current))
+        // A rotation cannot be written without its key.
+        #expect(throws: KeyError.self) { _ = try decoded.authenticated(with: HeaderKeys(current: oldKey)) }
         let dropped = decoded.droppingRotation()
         #expect(dropped.accepts(oldKey) && dropped.rotation == nil && dropped.slots == header.slots)
     }
@@ -106,6 +111,7 @@ struct KeyRotationTests {
         // the combination is not.
         var versionOne = try KeyHeader.decode(try good.encoded(), path: "h")
         versionOne.version = 1
+        versionOne.mac = nil
         versionOne.checksum = try versionOne.computeChecksum()
         let edited = try JSONEncoder().encode(versionOne)
         #expect(throws: KeyError.self) { _ = try KeyHeader.decode(edited, path: "h") }
@@ -145,6 +151,7 @@ struct KeyRotationTests {
         var onlyNew = header
         onlyNew.slots.removeAll { $0.kind == .password }
         onlyNew.rotation?.slots.removeAll { $0.kind != .password }
+        onlyNew = try onlyNew.authenticated(with: HeaderKeys(current: oldKey, pending: newKey))
         let partial = try KeyUnlocker(header: onlyNew, headerPath: "h").unlock(.password(secret("pw")))
         #expect(partial.keys.map(\.generation) == [.pending])
     }
@@ -155,8 +162,9 @@ struct KeyRotationTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let file = KeyHeaderFile(vaultPath: directory + "/v.db")
-        let first = try KeyHeaderTests.sampleHeader()
-        try file.write(first, creating: true)
+        let key = MasterKey.generate()
+        let first = try KeyHeaderTests.sampleHeader(key: key)
+        try file.write(first, authenticatedWith: HeaderKeys(current: key), creating: true)
         // A hard link the code does not know about shows what happens to the
         // old inode's bytes.
         let observer = directory + "/observer"
@@ -165,8 +173,8 @@ struct KeyRotationTests {
 
         var second = first
         second.slots.removeLast()
-        try file.replace(with: second)
-        #expect(try file.load() == KeyHeader.decode(try second.encoded(), path: file.path))
+        let written = try file.replace(with: second, authenticatedWith: HeaderKeys(current: key))
+        #expect(try file.load() == written && written.slots == second.slots && written.macVerifies(under: key, as: .current))
         let old = try Data(contentsOf: URL(fileURLWithPath: observer))
         #expect(old.count == size && old.allSatisfy { $0 == 0 }, "the superseded header was not overwritten")
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory).sorted() == ["observer", "v.db.keys"])

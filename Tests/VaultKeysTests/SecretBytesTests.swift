@@ -34,6 +34,23 @@ struct SecretBytesTests {
         #expect(secret.constantTimeEquals([9, 8, 7, 6]))
     }
 
+    @Test("the wipe lands on the array's own storage, not on a copy-on-write copy of it")
+    func consumingInitWipesInPlace() {
+        // Not a literal: a buffer of its own on the heap, like a password
+        // read from a file.
+        var bytes = [UInt8](repeating: 0, count: 64)
+        for index in bytes.indices { bytes[index] = UInt8(truncatingIfNeeded: index &* 37 &+ 11) }
+        let expected = bytes.map { $0 }   // storage of its own, not a second reference
+        let storage = bytes.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        let secret = SecretBytes(consuming: &bytes)
+        // A second reference during the copy would have made the wipe
+        // allocate a fresh (zeroed) buffer for `bytes` and release the
+        // original with the secret still in it: the address would differ.
+        #expect(bytes.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } == storage, "the wipe went to a copy")
+        #expect(bytes.allSatisfy { $0 == 0 })
+        #expect(secret.constantTimeEquals(expected))
+    }
+
     @Test("a throwing initializer frees the buffer without crashing")
     func throwingInitializer() {
         struct Boom: Error {}

@@ -6,15 +6,16 @@ private func secret(_ text: String) -> SecretBytes {
     SecretBytes(count: text.utf8.count) { $0.copyBytes(from: Array(text.utf8)) }
 }
 
-/// Cheap KDF settings: these tests check the wrapping, not Argon2id's cost.
-private func cheapKDF() -> PasswordKDF { PasswordKDF(opsLimit: 1, memLimit: 8 << 20) }
+/// The least cost simvault accepts: these tests check the wrapping, not
+/// Argon2id's cost.
+private func minimumKDF() -> PasswordKDF { PasswordKDF.minimum() }
 
 @Suite("key slots")
 struct SlotTests {
     @Test("a password slot opens with its password only")
     func passwordSlot() throws {
         let key = MasterKey.generate()
-        let slot = try PasswordSlot.wrap(key, password: secret("hunter2"), vaultID: "v", slotID: 2, kdf: cheapKDF())
+        let slot = try PasswordSlot.wrap(key, password: secret("hunter2"), vaultID: "v", slotID: 2, kdf: minimumKDF())
         #expect(try slot.unwrap(password: secret("hunter2"), vaultID: "v", slotID: 2).isSameKey(as: key))
         #expect(throws: KeyError.wrongPassword) { _ = try slot.unwrap(password: secret("hunter3"), vaultID: "v", slotID: 2) }
         #expect(throws: KeyError.wrongPassword) { _ = try slot.unwrap(password: secret(""), vaultID: "v", slotID: 2) }
@@ -80,10 +81,10 @@ struct UnlockerTests {
         if keyringSlot { header.slots.append(KeySlot(id: header.nextSlotID, material: .keyring(KeyringSlot(keyID: header.keyID)))) }
         if let password {
             let id = header.nextSlotID
-            header.slots.append(KeySlot(id: id, material: .password(try PasswordSlot.wrap(key, password: secret(password), vaultID: header.vaultID, slotID: id, kdf: cheapKDF()))))
+            header.slots.append(KeySlot(id: id, material: .password(try PasswordSlot.wrap(key, password: secret(password), vaultID: header.vaultID, slotID: id, kdf: minimumKDF()))))
         }
         if let recovery { header.slots.append(KeySlot(id: header.nextSlotID, material: .recovery(RecoverySlot.seal(key, for: recovery)))) }
-        return header
+        return try header.authenticated(with: HeaderKeys(current: key))
     }
 
     @Test("explicit key, password and recovery code each open; wrong ones are named")

@@ -94,7 +94,11 @@ public enum PlaintextEncryption {
         try verify(staging, against: schema, key: slots.masterKey, pageSize: slots.header.cipher.pageSize)
         for file in [staging.walPath, staging.shmPath] { unlink(file) }
 
-        do { try KeyHeaderFile(path: destination.headerPath).write(slots.header, creating: true) } catch { throw VaultError(error) }
+        do {
+            try KeyHeaderFile(path: destination.headerPath).write(slots.header, authenticatedWith: HeaderKeys(current: slots.masterKey), creating: true)
+        } catch {
+            throw VaultError(error)
+        }
         wroteHeader = true
         try Vault.moveIntoPlace(staging.path, destination.path)
         finished = true

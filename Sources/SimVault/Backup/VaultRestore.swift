@@ -37,10 +37,13 @@ public struct RestoreReport: Sendable, Codable {
 ///    recovery code, as for opening a vault);
 /// 2. the backup is copied into a hidden staging file beside the vault
 ///    (same file system, so the final step is a rename) and **verified
-///    there**: it opens with the key, every page authenticates
-///    (`integrity_check`), its vault id matches its header, and its schema is
-///    not newer than this simvault. Any failure stops here: the vault has not
-///    been touched;
+///    there**: the staged header (the file that will be moved into place)
+///    is authenticated with the key against the staged database
+///    (``KeyUnlocker``: its MAC, or for an old-format header the database's
+///    record of an upgrade), the database opens with the key, every page
+///    authenticates (`integrity_check`), its vault id matches its header,
+///    and its schema is not newer than this simvault. Any failure stops
+///    here: the vault has not been touched;
 /// 3. exclusive use of the vault is taken (``VaultExclusiveUse``): if
 ///    another program has it open, the restore stops with "busy";
 /// 4. the current vault (database, WAL, header) is moved aside into
@@ -78,14 +81,21 @@ public enum VaultRestore {
         guard standardized(backup.path) != standardized(target.path) else {
             throw VaultError.invalidArgument(detail: "the backup and the vault are the same file")
         }
-        let header = try Vault.loadHeader(backup, verifyingFiles: false)
+        // The key is found before anything is copied, and the backup's
+        // header authenticated with it (its database is read in place only
+        // to name what a forged header changed, or to check an old-format
+        // one; on read-only media it cannot be, and the staged copy is
+        // checked below anyway). What the restore trusts is the staged copy.
+        let backupHeader = try Vault.loadHeader(backup, verifyingFiles: false)
         let key: MasterKey
-        do { key = try KeyUnlocker(header: header, headerPath: backup.headerPath).unlock(unlock).masterKey } catch {
+        do {
+            key = try KeyUnlocker(header: backupHeader, location: backup, configuration: options.configuration).unlock(unlock).masterKey
+        } catch {
             throw VaultError(error)
         }
         let current = (try? KeyHeaderFile(path: target.headerPath).load())?.vaultID
-        if let current, current != header.vaultID, !options.allowsOtherVault {
-            throw VaultError.invalidArgument(detail: "\(backup.path) is a backup of vault \(header.vaultID), but \(target.path) is vault \(current). Nothing was changed; pass --allow-other-vault to replace it anyway")
+        if let current, current != backupHeader.vaultID, !options.allowsOtherVault {
+            throw VaultError.invalidArgument(detail: "\(backup.path) is a backup of vault \(backupHeader.vaultID), but \(target.path) is vault \(current). Nothing was changed; pass --allow-other-vault to replace it anyway")
         }
 
         // 2. Stage and verify.
@@ -100,6 +110,7 @@ public enum VaultRestore {
         defer { for file in [staged.path, staged.walPath, staged.shmPath, staged.headerPath] { unlink(file) } }
         try VaultSnapshot.copyFiles([(backup.headerPath, staged.headerPath), (backup.path, staged.path)], progress: progress)
         progress?(TransferProgress(phase: "verifying", completed: 0, total: 0, unit: .items))
+        let header = try authenticatedStagedHeader(staged, of: backup, key: key, configuration: options.configuration)
         let check: VaultFileCheck
         do {
             check = try VaultFileCheck.run(staged, key: key, pageSize: header.cipher.pageSize, configuration: options.configuration)
@@ -175,6 +186,28 @@ public enum VaultRestore {
             path: target.path, restoredFrom: backup.path, vaultID: header.vaultID, schemaVersion: check.schemaVersion,
             replacedVaultKeptAt: aside?.path, replacedVaultID: current == header.vaultID ? nil : current,
             keyringNote: ensureKeyringItem(header: header, key: key, location: target, options: options))
+    }
+
+    /// The staged copy of the backup's header, authenticated with `key`
+    /// against the staged database: a header changed by someone without the
+    /// key (or an old-format one put beside an upgraded backup) is refused
+    /// before anything of the vault is touched. Errors name the backup's
+    /// files, not the staging names.
+    private static func authenticatedStagedHeader(
+        _ staged: VaultLocation, of backup: VaultLocation, key: MasterKey, configuration: VaultConfiguration
+    ) throws -> KeyHeader {
+        do throws(KeyError) {
+            let header = try KeyHeaderFile(path: staged.headerPath).load()
+            let record = DatabaseHeaderRecord(location: staged, configuration: configuration)
+            _ = try KeyUnlocker(header: header, headerPath: backup.headerPath, record: record).unlock(UnlockRequest(masterKey: key, usesKeyring: false))
+            return header
+        } catch .headerForged(let forgery) {
+            throw VaultError.headerForged(forgery)
+        } catch .wrongKey {
+            throw VaultError.backupUnusable(path: backup.path, detail: "its key header changed while it was copied and no longer accepts the key")
+        } catch {
+            throw VaultError.backupUnusable(path: backup.path, detail: error.description.replacingOccurrences(of: staged.headerPath, with: backup.headerPath))
+        }
     }
 
     /// When the restored header has a keyring slot but no keyring item holds

@@ -151,10 +151,23 @@ extension VaultSnapshot {
         }
         guard check.vaultID == vault.vaultID else { throw failure("it holds vault \(check.vaultID ?? "none")") }
         guard check.schemaVersion == schemaVersion else { throw failure("schema version \(check.schemaVersion), expected \(schemaVersion)") }
-        do {
-            let header = try KeyHeaderFile(path: destination.headerPath).load()
-            guard header.vaultID == vault.vaultID, header.accepts(vault.masterKey) else { throw failure("its key header does not match the key") }
-        } catch let error as KeyError {
+        // The header was copied from the vault's file as it is now, which
+        // someone may have replaced since the vault was opened: it must
+        // authenticate with the vault's key against the copy's database.
+        let header: KeyHeader
+        do throws(KeyError) {
+            header = try KeyHeaderFile(path: destination.headerPath).load()
+        } catch {
+            throw failure("its key header: \(error.description)")
+        }
+        guard header.vaultID == vault.vaultID else { throw failure("its key header belongs to vault \(header.vaultID)") }
+        do throws(KeyError) {
+            let record = DatabaseHeaderRecord(location: destination, configuration: vault.configuration)
+            _ = try KeyUnlocker(header: header, headerPath: vault.location.headerPath, record: record)
+                .unlock(UnlockRequest(masterKey: vault.masterKey, usesKeyring: false))
+        } catch .headerForged(let forgery) {
+            throw VaultError.headerForged(forgery)
+        } catch {
             throw failure("its key header: \(error.description)")
         }
     }

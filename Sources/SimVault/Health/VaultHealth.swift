@@ -8,9 +8,12 @@ import VaultSchema
 /// It never modifies the data (all database checks use read-only
 /// connections). The one repair it makes is the "key rotation" check:
 /// a key change interrupted by a crash is finished or rolled back (key
-/// header, keyring, one access-log row), leftover header copies are
+/// header, keyring, one access-log row), an old-format key header is
+/// upgraded to the authenticated format, leftover header copies are
 /// scrubbed and orphaned keyring items removed, unless another process is
-/// changing the keys right now.
+/// changing the keys right now. It runs only after the "authenticity"
+/// check proved the header was written by a key holder: a forged header
+/// fails that check (and health) and nothing is repaired from it.
 ///
 /// Checks that read pages run on fresh connections, so a page that fails its
 /// HMAC in one check cannot leave a connection in an error state that makes
@@ -60,11 +63,12 @@ private struct HealthRun {
     mutating func perform(_ unlock: UnlockRequest) {
         checkEngine()
         guard checkInterruptedRestore(), checkFilesPresent(), let loaded = checkHeader() else { return skipRest(after: "header") }
+        header = loaded
         let request = unlock.cachingSecrets()
-        let header = checkKeyRotation(request, header: loaded)
+        guard let unlocked = checkKeySource(request, header: loaded) else { return skipRest(after: "authenticity") }
+        let (header, keys) = checkKeyRotation(request, authenticated: AuthenticatedHeader(header: loaded, unlocked: unlocked))
         self.header = header
-        guard let unlocked = checkKeySource(request, header: header) else { return skipRest(after: "key check") }
-        guard let key = checkDecrypts(unlocked, header: header) else { return skipRest(after: "decrypt") }
+        guard let key = checkDecrypts(keys, header: header) else { return skipRest(after: "decrypt") }
         checkIntegrity(key, header: header)
         checkForeignKeys(key, header: header)
         checkSchema(key, header: header)
@@ -74,7 +78,7 @@ private struct HealthRun {
     }
 
     private static let allNames = [
-        "engine", "files", "header", "key rotation", "key source", "key check", "decrypt", "vault id",
+        "engine", "files", "header", "key source", "key check", "authenticity", "key rotation", "decrypt", "vault id",
         "integrity", "foreign keys", "schema", "backup", "permissions", "size",
     ]
 
@@ -142,7 +146,8 @@ private struct HealthRun {
             let header = try KeyHeaderFile(path: location.headerPath).load()
             let slots = header.slots.map { "\($0.kind.rawValue) (\($0.id))" }.joined(separator: ", ")
             let pending = header.rotation.map { "; key rotation to \($0.keyID) pending" } ?? ""
-            add("header", .ok, "\(location.headerPath): format \(header.version), vault \(header.vaultID), slots: \(slots.isEmpty ? "none" : slots)\(pending)")
+            let mac = header.isAuthenticatedFormat ? " (MAC checked with the key below)" : " (no MAC)"
+            add("header", .ok, "\(location.headerPath): format \(header.version)\(mac), vault \(header.vaultID), slots: \(slots.isEmpty ? "none" : slots)\(pending)")
             return header
         } catch {
             add("header", .failed, error.description)
@@ -150,12 +155,55 @@ private struct HealthRun {
         }
     }
 
-    /// Repairs what an interrupted key change left, and returns the header
-    /// to check from here on.
-    private mutating func checkKeyRotation(_ unlock: UnlockRequest, header: KeyHeader) -> KeyHeader {
-        let manager = VaultKeyManager(location: location, keyring: unlock.keyring, configuration: configuration)
+    /// Unlocks, which authenticates the header ("key source", "key check",
+    /// and a failed "authenticity" for a forged header).
+    private mutating func checkKeySource(_ unlock: UnlockRequest, header: KeyHeader) -> UnlockResult? {
         do {
-            let report = try manager.repairInterruptedKeyChange(unlock: unlock)
+            let result = try KeyUnlocker(header: header, location: location, configuration: configuration).unlock(unlock)
+            if result.usedFallback {
+                let why = result.skipped.filter { $0.kind == "keyring" }.map(\.reason).joined(separator: "; ")
+                add("key source", .warning, "\(result.source), because the keyring could not be used: \(why)")
+            } else {
+                add("key source", .ok, result.source.description)
+            }
+            add("key check", .ok, "the key matches the header's key check value")
+            return result
+        } catch .keyCheckMismatch {
+            add("key source", .ok, "a slot opened")
+            add("key check", .failed, KeyError.keyCheckMismatch(path: location.headerPath).description)
+            return nil
+        } catch .headerForged(let forgery) {
+            add("key source", .ok, forgery.keySource?.description ?? "a key was found")
+            if forgery.keyCheckPassed {
+                add("key check", .ok, "the key matches the header's key check value")
+            } else {
+                add("key check", .failed, "the key opens the database but fails the header's key check")
+            }
+            add("authenticity", .failed, forgery.description)
+            return nil
+        } catch {
+            add("key source", .failed, error.description)
+            return nil
+        }
+    }
+
+    /// Reports the header's authenticity, then repairs what an interrupted
+    /// key change left (from the authenticated header only), and returns
+    /// the header and keys to check from here on.
+    private mutating func checkKeyRotation(_ unlock: UnlockRequest, authenticated: AuthenticatedHeader) -> (KeyHeader, UnlockResult) {
+        let header = authenticated.header
+        let manager = VaultKeyManager(location: location, keyring: unlock.keyring, configuration: configuration)
+        let verified = "the key header's MAC verifies under the master key: every slot and setting in it was written by a key holder"
+        do {
+            let (report, repaired) = try manager.repairInterruptedKeyChange(unlock: unlock, known: authenticated)
+            if let old = report.upgradedHeaderFromVersion {
+                let slots = repaired.header.slots.map { "\($0.kind.rawValue) (\($0.id))" }.joined(separator: ", ")
+                add("authenticity", .ok, "the format \(old) key header (no MAC) was upgraded to format \(repaired.header.version), authenticated with a MAC under the master key; it vouches for the slots as they were: \(slots) (`simvault key list` shows them)")
+            } else if header.isAuthenticatedFormat {
+                add("authenticity", .ok, verified)
+            } else {
+                add("authenticity", .ok, "format \(header.version) key header (no MAC); the database records no upgrade, so no newer header was replaced by it")
+            }
             var notes: [String] = []
             if let rotation = report.rotation {
                 notes.append(rotation.summary)
@@ -172,10 +220,16 @@ private struct HealthRun {
             } else {
                 add("key rotation", .warning, notes.joined(separator: "; "))
             }
-            return (try? KeyHeaderFile(path: location.headerPath).load()) ?? header
+            return (repaired.header, repaired.unlocked)
         } catch VaultError.busy {
+            add("authenticity", header.isAuthenticatedFormat ? .ok : .warning, header.isAuthenticatedFormat ? verified : "format \(header.version) key header (no MAC), not upgraded: another process holds the key lock")
             add("key rotation", .warning, "another simvault process is changing this vault's keys right now; run health again when it is done")
+        } catch VaultError.headerForged(let forgery) {
+            // The header changed between the check above and the lock.
+            add("authenticity", .failed, forgery.description)
+            add("key rotation", .skipped, "not run: the key header is not authenticated")
         } catch {
+            add("authenticity", header.isAuthenticatedFormat ? .ok : .warning, header.isAuthenticatedFormat ? verified : "format \(header.version) key header (no MAC), not upgraded: \(describe(error))")
             if let rotation = header.rotation {
                 let started = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(rotation.startedAt) / 1000))
                 add("key rotation", .failed, "an interrupted key rotation (started \(started)) is pending and could not be finished or rolled back: \(describe(error))")
@@ -185,28 +239,7 @@ private struct HealthRun {
                 add("key rotation", .ok, "no key rotation pending (leftovers not checked: \(describe(error)))")
             }
         }
-        return header
-    }
-
-    private mutating func checkKeySource(_ unlock: UnlockRequest, header: KeyHeader) -> UnlockResult? {
-        do {
-            let result = try KeyUnlocker(header: header, headerPath: location.headerPath).unlock(unlock)
-            if result.usedFallback {
-                let why = result.skipped.filter { $0.kind == "keyring" }.map(\.reason).joined(separator: "; ")
-                add("key source", .warning, "\(result.source), because the keyring could not be used: \(why)")
-            } else {
-                add("key source", .ok, result.source.description)
-            }
-            add("key check", .ok, "the key matches the header's key check value")
-            return result
-        } catch .keyCheckMismatch {
-            add("key source", .ok, "a slot opened")
-            add("key check", .failed, KeyError.keyCheckMismatch(path: location.headerPath).description)
-            return nil
-        } catch {
-            add("key source", .failed, error.description)
-            return nil
-        }
+        return (header, authenticated.unlocked)
     }
 
     private func openReader(_ key: MasterKey, header: KeyHeader) throws -> Connection {

@@ -3,8 +3,24 @@ import VaultKeys
 
 /// `simvault info`: what can be learned about a vault, mostly without its
 /// key. Path, vault id, page size and slots come from the header; the schema
-/// version needs the key and is filled in only when a key source works.
+/// version needs the key and is filled in only when a key source works, and
+/// so does the header's authentication (``HeaderAuthentication``).
 public struct VaultInfo: Sendable, Codable {
+    /// Whether the key header was proven to be written by a key holder.
+    public enum HeaderAuthentication: String, Sendable, Codable {
+        /// Its MAC verifies under the key that opened the vault.
+        case verified
+        /// No key was available: without one, a header edited by someone
+        /// who can write the file cannot be told from a genuine one.
+        case notVerified = "not_verified"
+        /// A format 1 or 2 header, which has no MAC (the database records no
+        /// upgrade); the next command that holds the key and writes
+        /// upgrades it.
+        case unauthenticatedFormat = "unauthenticated_format"
+        /// Refused: changed by someone without the key.
+        case forged
+    }
+
     public struct Slot: Sendable, Codable, Equatable {
         public let id: Int
         public let type: String
@@ -38,6 +54,8 @@ public struct VaultInfo: Sendable, Codable {
     public let keySource: String?
     /// Why the schema version is missing (nil when it is present).
     public let keyUnavailable: String?
+    /// Whether the header was authenticated with the key.
+    public let headerAuthentication: HeaderAuthentication
 
     enum CodingKeys: String, CodingKey {
         case path, slots
@@ -55,6 +73,7 @@ public struct VaultInfo: Sendable, Codable {
         case supportedSchemaVersion = "supported_schema_version"
         case keySource = "key_source"
         case keyUnavailable = "key_unavailable"
+        case headerAuthentication = "header_authentication"
     }
 
     /// Reads the header, and the schema version when `unlock` finds a key.
@@ -71,18 +90,27 @@ public struct VaultInfo: Sendable, Codable {
         // As opening does: an interrupted restore is settled before the
         // files are checked and the header is read.
         _ = try RestoreJournal.recover(location)
-        let header = try Vault.loadHeader(location)
+        var header = try Vault.loadHeader(location)
         var schemaVersion: Int?, keySource: String?, unavailable: String?, keyError: VaultError?
+        var authentication = HeaderAuthentication.notVerified
+        // Authenticated by the unlock, as any open is.
+        let authenticated = { (header: KeyHeader) in header.isAuthenticatedFormat ? HeaderAuthentication.verified : .unauthenticatedFormat }
         do {
             let vault = try Vault.open(at: location, unlock: unlock, configuration: configuration)
             defer { vault.close() }
+            header = vault.header
+            authentication = authenticated(header)
             schemaVersion = try vault.schemaVersion()
             keySource = vault.unlockResult.source.description
         } catch VaultError.noKeySource(let reasons) {
             unavailable = reasons.joined(separator: "; ")
         } catch VaultError.notAVault {
+            // The unlock (and so the header's authentication) succeeded
+            // before the database turned out to be an app's own.
+            authentication = authenticated(header)
             unavailable = "not a simvault vault: the key opens it, and it holds an app's own tables (made by `simvault encrypt`)"
         } catch let error as VaultError {
+            if case .headerForged = error { authentication = .forged }
             keyError = error
             unavailable = error.errorDescription
         }
@@ -95,7 +123,7 @@ public struct VaultInfo: Sendable, Codable {
             walBytes: VaultLocation.size(of: location.walPath) ?? 0,
             headerBytes: VaultLocation.size(of: location.headerPath) ?? 0,
             schemaVersion: schemaVersion, supportedSchemaVersion: Vault.supportedSchemaVersion,
-            keySource: keySource, keyUnavailable: unavailable)
+            keySource: keySource, keyUnavailable: unavailable, headerAuthentication: authentication)
         return (info, keyError)
     }
 }

@@ -49,14 +49,12 @@ extension VaultKeyManager {
         let progress = options.progress ?? { _ in }
         let request = unlock.cachingSecrets()
         var change = try beginKeyChange(deadline: deadline, onWait: { progress(.waitingForOtherProcesses) })
-        try repairPendingRotation(in: &change, unlock: request)
+        // The header every slot is re-wrapped from is authenticated first: a
+        // recovery slot planted by someone without the key is never sealed
+        // the new key.
+        try authenticateAndRepair(in: &change, unlock: request)
         let header = change.header
-        let unlocked: UnlockResult
-        do {
-            unlocked = try KeyUnlocker(header: header, headerPath: location.headerPath).unlock(request)
-        } catch {
-            throw VaultError(error)
-        }
+        guard let unlocked = change.unlocked else { preconditionFailure("authenticateAndRepair sets the unlock") }
         let oldKey = unlocked.masterKey
         // A password that unlocked the vault re-wraps its slot too, without
         // being asked for again (the request caches it).
@@ -99,9 +97,9 @@ extension VaultKeyManager {
         var pending = header
         pending.rotation = rotation
         do {
-            try replaceHeader(pending, in: &change)
+            try replaceHeader(pending, keys: HeaderKeys(current: oldKey, pending: newKey), in: &change)
         } catch {
-            if hasKeyringSlot { _ = removeKeyringItem(vaultID: header.vaultID, keyID: rotation.keyID) }
+            if hasKeyringSlot { _ = removeKeyringItem(keyID: rotation.keyID, header: header) }
             throw error
         }
 
@@ -129,19 +127,19 @@ extension VaultKeyManager {
             "dropped_slots": plan.dropped.map { "\($0.id):\($0.kind.rawValue)" }.joined(separator: ","),
         ])
         var warnings = change.repaired?.warnings ?? []
-        switch try verifyReencryption(oldKey: oldKey, newKey: newKey, header: header, event: event) {
+        switch try verifyReencryption(oldKey: oldKey, newKey: newKey, header: change.header.promotingRotation(), event: event) {
         case .newKey(let logProblem):
             if let logProblem { warnings.append(logProblem) }
         case .oldKey:
-            try replaceHeader(header, in: &change)
-            if hasKeyringSlot { _ = removeKeyringItem(vaultID: header.vaultID, keyID: rotation.keyID) }
+            try replaceHeader(header, keys: HeaderKeys(current: oldKey), in: &change)
+            if hasKeyringSlot { _ = removeKeyringItem(keyID: rotation.keyID, header: header) }
             let cause = reencryptionError.map { " (\(Self.describe($0)))" } ?? ""
             throw VaultError.keyManagement(detail: "the database was not re-encrypted\(cause): SQLCipher reports success even when its rewrite fails, and the check afterwards found the old key still in use. The rotation was rolled back; the vault still uses its old key and nothing was lost. Check free disk space and retry.")
         }
 
         progress(.finishing)
-        try replaceHeader(change.header.promotingRotation(), in: &change)
-        if hasKeyringSlot, let problem = removeKeyringItem(vaultID: header.vaultID, keyID: header.keyID) {
+        try replaceHeader(change.header.promotingRotation(), keys: HeaderKeys(current: newKey), in: &change)
+        if hasKeyringSlot, let problem = removeKeyringItem(keyID: header.keyID, header: change.header) {
             warnings.append(problem)
         }
         return RekeyReport(
@@ -255,7 +253,8 @@ extension VaultKeyManager {
 
     /// Finds out from the file itself which key it uses, with connections
     /// of its own (nothing cached from the re-encrypting connection), and
-    /// records `event` when the new key is in use.
+    /// records `event` (and `header`, the header as it is about to become)
+    /// when the new key is in use.
     ///
     /// - Throws: ``VaultError/corrupt(detail:)`` when neither key gives a
     ///   sound database; the header then still records both keys.

@@ -68,7 +68,7 @@ extension VaultKeyManager {
     /// A keyring slot's item is deleted from the keyring first, then the
     /// header is rewritten without the slot and the superseded header file
     /// is overwritten, so the removed slot's wrapped key does not stay on
-    /// disk (see ``KeyHeaderFile/replace(with:)``).
+    /// disk (see ``KeyHeaderFile/replace(with:authenticatedWith:)``).
     ///
     /// - Parameter allowsUnreachableKeyring: remove a keyring slot even when
     ///   the keyring cannot be reached to delete its item (which then stays
@@ -122,6 +122,7 @@ extension VaultKeyManager {
     ///   `.corrupt`.
     public func changePassword(slotID: Int, oldPassword: SecretBytes, newPassword: SecretBytes, kdf: PasswordKDF? = nil) throws -> KeySlotChange {
         let unlock = UnlockRequest(usesKeyring: true, keyring: keyring, password: { _ in oldPassword })
+        let wrongOldPassword = VaultError.wrongKey(reason: "wrong password: it does not open key slot \(slotID). Nothing was changed.")
         // The key comes from the slot being changed, opened with the old
         // password: a wrong one stops here, before anything is written.
         let keyFromSlot: (KeyHeader) throws -> MasterKey = { header in
@@ -133,39 +134,46 @@ extension VaultKeyManager {
             do throws(KeyError) {
                 key = try material.unwrap(password: oldPassword, vaultID: header.vaultID, slotID: slotID)
             } catch .wrongPassword {
-                throw VaultError.wrongKey(reason: "wrong password: it does not open key slot \(slotID). Nothing was changed.")
+                throw wrongOldPassword
             } catch {
                 throw VaultError(error)
             }
             guard header.accepts(key) else { throw VaultError(KeyError.keyCheckMismatch(path: location.headerPath)) }
             return key
         }
-        return try changeSlots(unlock: unlock, action: "key.slot.change_password", key: keyFromSlot) { header, key in
-            guard let slot = header.slot(id: slotID), case .password(let material) = slot.material else {
-                preconditionFailure("keyFromSlot checked that slot \(slotID) is a password slot")
+        do {
+            return try changeSlots(unlock: unlock, action: "key.slot.change_password", key: keyFromSlot) { header, key in
+                guard let slot = header.slot(id: slotID), case .password(let material) = slot.material else {
+                    preconditionFailure("keyFromSlot checked that slot \(slotID) is a password slot")
+                }
+                let cost = kdf ?? PasswordKDF(opsLimit: material.kdf.opsLimit, memLimit: material.kdf.memLimit)
+                var changed = slot
+                do throws(KeyError) {
+                    changed.material = .password(try PasswordSlot.wrap(key, password: newPassword, vaultID: header.vaultID, slotID: slotID, kdf: cost))
+                } catch {
+                    throw VaultError(error)
+                }
+                header.slots = header.slots.map { $0.id == slotID ? changed : $0 }
+                return changed
             }
-            let cost = kdf ?? PasswordKDF(opsLimit: material.kdf.opsLimit, memLimit: material.kdf.memLimit)
-            var changed = slot
-            do throws(KeyError) {
-                changed.material = .password(try PasswordSlot.wrap(key, password: newPassword, vaultID: header.vaultID, slotID: slotID, kdf: cost))
-            } catch {
-                throw VaultError(error)
-            }
-            header.slots = header.slots.map { $0.id == slotID ? changed : $0 }
-            return changed
+        } catch VaultError.wrongKey {
+            // Without a keyring item the old password is also what
+            // authenticates the header: say which slot it failed to open.
+            throw wrongOldPassword
         }
     }
 
     // MARK: - Shared steps
 
-    /// Runs one slot change: lock, repair of an interrupted rotation, the
-    /// master key, the change itself on a copy of the header, the atomic
-    /// header rewrite, and the access-log entry.
+    /// Runs one slot change: lock, authentication of the header read under
+    /// it (and repair of an interrupted rotation), the master key, the
+    /// change itself on a copy of the header, the atomic header rewrite,
+    /// and the access-log entry.
     ///
     /// - Parameters:
-    ///   - key: gives the master key from the header read under the lock. By
-    ///     default the vault is opened with `unlock`, which also proves the
-    ///     key opens the database.
+    ///   - key: gives the master key from the authenticated header. By
+    ///     default it is the key that authenticated it, and the database is
+    ///     opened with it, which proves the key opens the database.
     ///   - forget: a slot id whose last-use record is deleted with the log
     ///     entry.
     ///   - body: changes the header; returns the slot concerned.
@@ -176,19 +184,21 @@ extension VaultKeyManager {
     ) throws -> KeySlotChange {
         let request = unlock.cachingSecrets()
         var change = try beginKeyChange(deadline: Date().addingTimeInterval(wait))
-        try repairPendingRotation(in: &change, unlock: request)
+        try authenticateAndRepair(in: &change, unlock: request)
 
         let key: MasterKey
         if let obtainKey {
             key = try obtainKey(change.header)
         } else {
-            let vault = try Vault.open(at: location, unlock: request, configuration: configuration)
+            guard let unlocked = change.unlocked else { preconditionFailure("authenticateAndRepair sets the unlock") }
+            // The header read under the lock, not a second read of the file.
+            let vault = try Vault(location: location, header: change.header, unlockResult: unlocked, configuration: configuration)
             key = vault.masterKey
             vault.close()
         }
         var header = change.header
         let slot = try body(&header, key)
-        try replaceHeader(header, in: &change)
+        try replaceHeader(header, keys: HeaderKeys(current: key), in: &change)
 
         var warnings = change.repaired?.warnings ?? []
         let event = AccessEvent(action: action, resource: header.vaultID, detail: ["slot_id": String(slot.id), "slot_type": slot.kind.rawValue])

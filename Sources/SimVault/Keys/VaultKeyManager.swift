@@ -58,13 +58,15 @@ public struct VaultKeyManager: Sendable {
     ///   (a wrong password is reported, not hidden).
     public func listSlots(unlock: UnlockRequest?) throws -> KeySlotListing {
         _ = try RestoreJournal.recover(location)
-        let header = try Vault.loadHeader(location)
+        var header = try Vault.loadHeader(location)
         var uses: [Int: Int64] = [:]
         var unavailable: String? = "no key source was tried"
         if let unlock {
             do {
                 let vault = try Vault.open(at: location, unlock: unlock, configuration: configuration)
                 defer { vault.close() }
+                // The header the key authenticated, not the one read before.
+                header = vault.header
                 let slots = vault.header.slots
                 uses = try vault.read { db in try KeySlotUsage.lastUse(of: slots, in: db) }
                 unavailable = nil
@@ -108,13 +110,18 @@ public struct VaultKeyManager: Sendable {
     // MARK: - Key change sessions
 
     /// A key change in progress: the lock is held and the header was read
-    /// under it.
+    /// under it (and, once ``authenticateAndRepair(in:unlock:known:)`` ran,
+    /// authenticated with the keys in ``unlocked``).
     struct KeyChange {
         let lock: KeyLock
         let file: KeyHeaderFile
         var header: KeyHeader
+        /// The keys that authenticated ``header``, with their sources.
+        var unlocked: UnlockResult?
         /// A rotation that was finished or rolled back on the way in.
         var repaired: RotationRepair?
+        /// The format of an old header upgraded on the way in.
+        var upgradedFromVersion: Int?
         /// Orphaned keyring items removed on the way in.
         var removedKeyringItems = 0
         /// Leftover header copies scrubbed on the way in.
@@ -150,17 +157,18 @@ public struct VaultKeyManager: Sendable {
         }
     }
 
-    /// Writes `header` in place of the current one (atomically, scrubbing the
-    /// old file) and makes it the session's header.
-    func replaceHeader(_ header: KeyHeader, in change: inout KeyChange) throws {
-        do { try change.file.replace(with: header) } catch { throw VaultError(error) }
-        change.header = header
-        change.header.version = header.requiredVersion
+    /// Writes `header`, authenticated with `keys`, in place of the current
+    /// one (atomically, scrubbing the old file) and makes it the session's
+    /// header.
+    func replaceHeader(_ header: KeyHeader, keys: HeaderKeys, in change: inout KeyChange) throws {
+        do { change.header = try change.file.replace(with: header, authenticatedWith: keys) } catch { throw VaultError(error) }
     }
 
     /// Records `event` in the access log with `key`, on a connection of its
-    /// own. Returns a warning instead of throwing: by the time it runs the
-    /// change itself is already durable.
+    /// own, and `header` as the last header written (``DatabaseHeaderRecord``:
+    /// after the header file, in the same transaction as the log row).
+    /// Returns a warning instead of throwing: by the time it runs the change
+    /// itself is already durable.
     func recordEvent(_ event: AccessEvent, key: MasterKey, header: KeyHeader, extra: (Connection) throws -> Void = { _ in }) -> String? {
         do {
             let connection = try Vault.openConnection(
@@ -169,6 +177,7 @@ public struct VaultKeyManager: Sendable {
             defer { connection.close() }
             try connection.inTransaction(.immediate) {
                 try extra(connection)
+                try DatabaseHeaderRecord.store(header, in: connection)
                 try AccessLog.record(event, actor: configuration.actor, in: connection)
             }
             return nil

@@ -10,7 +10,7 @@ final class SerializedConnection: @unchecked Sendable {
     private var depth = 0
     /// Bookkeeping that must not change the file on its own (see
     /// ``deferToNextTransaction(_:)``); runs first in the next transaction.
-    private var deferredWork: (@Sendable (Connection) throws -> Void)?
+    private var deferredWork: [@Sendable (Connection) throws -> Void] = []
 
     init(_ connection: Connection) { self.connection = connection }
 
@@ -34,20 +34,20 @@ final class SerializedConnection: @unchecked Sendable {
         try sync { db in
             let work = deferredWork
             let result = try db.inTransaction(.immediate) { () throws -> T in
-                if let work { try? work(db) }
+                for item in work { try? item(db) }
                 return try body(db)
             }
-            deferredWork = nil
+            deferredWork = []
             return result
         }
     }
 
-    /// Keeps `work` for the next ``transaction(_:)``, replacing earlier
-    /// deferred work: a session that only reads never writes to the file.
+    /// Keeps `work` for the next ``transaction(_:)``, after earlier deferred
+    /// work: a session that only reads never writes to the file.
     func deferToNextTransaction(_ work: @escaping @Sendable (Connection) throws -> Void) {
         lock.lock()
         defer { lock.unlock() }
-        deferredWork = work
+        deferredWork.append(work)
     }
 
     /// Closes the connection; later calls throw `.closed`.

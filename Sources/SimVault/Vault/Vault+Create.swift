@@ -64,8 +64,9 @@ extension Vault {
             cleanup.stagingPath = staging
             try buildDatabase(at: staging, masterKey: masterKey, header: header, schemaVersion: options.schemaVersion, configuration: options.configuration)
 
+            let written: KeyHeader
             do {
-                try KeyHeaderFile(path: location.headerPath).write(header, creating: true)
+                written = try KeyHeaderFile(path: location.headerPath).write(header, authenticatedWith: HeaderKeys(current: masterKey), creating: true)
             } catch {
                 throw VaultError(error)
             }
@@ -74,7 +75,7 @@ extension Vault {
             cleanup.stagingPath = nil
 
             let vault = try Vault(
-                location: location, header: header,
+                location: location, header: written,
                 unlockResult: UnlockResult(masterKey: masterKey, source: .explicitKey, skipped: []),
                 configuration: options.configuration)
             cleanup.finished = true
@@ -113,6 +114,9 @@ extension Vault {
                 try VaultMeta.write(VaultMeta.vaultID, header.vaultID, in: connection)
                 try VaultMeta.write(VaultMeta.createdAt, String(header.createdAt), in: connection)
                 try VaultMeta.write(VaultMeta.createdBy, "simvault \(SimVaultVersion.current)", in: connection)
+                // From its first page on, the vault requires an authenticated
+                // header (see DatabaseHeaderRecord).
+                try DatabaseHeaderRecord.store(header, in: connection)
                 let slots = header.slots.map { "\($0.id):\($0.kind.rawValue)" }.joined(separator: ",")
                 try AccessLog.record(
                     AccessEvent(action: "vault.init", resource: header.vaultID, detail: ["slots": slots, "schema_version": String(applied.last?.version ?? 0)]),

@@ -46,6 +46,12 @@ public final class Vault: Sendable {
     /// value before the database is touched, so every failure is named
     /// precisely.
     ///
+    /// The header is authenticated with the key before anything else
+    /// happens (``KeyUnlocker``): a header changed by someone without the
+    /// key is refused with `.corrupt`, nothing written. An old-format header
+    /// (1 or 2) is upgraded to the authenticated format 3 with the session's
+    /// first write (see ``HeaderUpgrade``); opening itself never writes.
+    ///
     /// After an interrupted `rekey` the header records two keys and the
     /// database uses one of them; both are looked up and the one the
     /// database accepts is used (`simvault health` then finishes or rolls
@@ -79,13 +85,14 @@ public final class Vault: Sendable {
         while true {
             let unlocked: UnlockResult
             do {
-                unlocked = try KeyUnlocker(header: header, headerPath: location.headerPath).unlock(request)
+                unlocked = try KeyUnlocker(header: header, location: location, configuration: configuration).unlock(request)
             } catch {
                 throw VaultError(error)
             }
             do {
                 let vault = try Vault(location: location, header: header, unlockResult: unlocked, configuration: configuration)
                 vault.noteSlotUse()
+                vault.completeHeaderProtectionWithFirstWrite()
                 return vault
             } catch let error as VaultError {
                 guard case .corrupt = error, !isRetry else { throw error }

@@ -20,6 +20,10 @@ public enum VaultError: Error, Sendable, Equatable {
     case noKeySource(reasons: [String])
     /// The vault or its header is corrupt or was tampered with (exit 12).
     case corrupt(detail: String)
+    /// The key header was changed by someone without the key: its MAC does
+    /// not verify, its key check was replaced, or an old-format header was
+    /// put back after the upgrade (exit 12). Nothing was written.
+    case headerForged(HeaderForgery)
     /// Another process holds the vault (exit 13).
     case busy(detail: String)
     /// The vault was written by a newer simvault (exit 14).
@@ -80,6 +84,8 @@ extension VaultError: LocalizedError {
             return KeyError.noKeySource(reasons: reasons).description
         case .corrupt(let detail):
             return "the vault is corrupt or was tampered with: \(detail). Run `simvault health` for details; restore from a backup if it fails."
+        case .headerForged(let forgery):
+            return forgery.description
         case .busy(let detail):
             return "the vault is busy: \(detail). Close other programs using it and retry."
         case .schemaNewer(let vault, let binary):
@@ -128,8 +134,12 @@ extension VaultError {
             self = .noKeySource(reasons: reasons)
         case .headerNotFound(let path):
             self = .headerMissing(headerPath: path)
-        case .headerDamaged, .keyCheckMismatch, .malformedKey:
+        case .headerDamaged, .keyCheckMismatch, .malformedKey, .passwordSlotBelowMinimum:
             self = .corrupt(detail: error.description)
+        case .headerForged(let forgery):
+            self = .headerForged(forgery)
+        case .passwordKDFBelowMinimum:
+            self = .invalidArgument(detail: error.description)
         case .headerUnsupported(_, let version, let supported):
             self = .headerNewer(version: version, supported: supported)
         case .headerExists(let path):

@@ -6,8 +6,12 @@ extension SimVaultCommand {
     /// `simvault health`: run every check; exit 0 healthy, 1 warnings, 2 failed.
     struct Health: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check the vault: engine, header, key, decryption, every page, foreign keys, schema, permissions.",
-            discussion: "Never modifies the vault. Exit status: 0 healthy, 1 warnings, 2 failed.")
+            abstract: "Check the vault: engine, header, key, header authenticity, decryption, every page, foreign keys, schema, permissions.",
+            discussion: """
+                Never modifies the vault's data; its one repair (finishing or rolling back an \
+                interrupted key change, upgrading an old-format key header) runs only on a header \
+                the key authenticated. Exit status: 0 healthy, 1 warnings, 2 failed.
+                """)
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var keys: KeyOptions

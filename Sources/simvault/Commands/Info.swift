@@ -10,7 +10,10 @@ extension SimVaultCommand {
             discussion: """
                 Needs no key: everything but the schema version comes from the key header. \
                 The schema version is shown when the keyring (or --password-file) opens the \
-                vault; info never prompts.
+                vault, and so is whether the header is authenticated: without a key, "header \
+                auth" says "not verified", since only the key can tell a header a key holder \
+                wrote from an edited one (exit 12 when the key shows it was edited). Info never \
+                prompts.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -38,12 +41,22 @@ extension SimVaultCommand {
                 created        \(Terminal.isoDate(milliseconds: info.createdAt))
                 cipher         SQLCipher raw key, page size \(info.pageSize), compatibility \(info.cipherCompatibility)
                 key id         \(info.keyID)
+                header auth    \(describe(info.headerAuthentication, version: info.headerVersion))
                 database       \(ByteCount.format(info.databaseBytes)) (WAL \(ByteCount.format(info.walBytes)))
                 schema         \(schema)
                 key source     \(info.keySource ?? "none")
                 key slots
                 \(slots.joined(separator: "\n"))
                 """
+        }
+
+        private func describe(_ authentication: VaultInfo.HeaderAuthentication, version: Int) -> String {
+            switch authentication {
+            case .verified: return "verified: format \(version), its MAC checks out under the master key"
+            case .notVerified: return "not verified without the key: format \(version); a header edited by someone who can write the file looks the same until a key checks its MAC"
+            case .unauthenticatedFormat: return "format \(version), no MAC: upgraded to the authenticated format by the next command that writes"
+            case .forged: return "FAILED: changed by someone without the key (see the error below)"
+            }
         }
     }
 }

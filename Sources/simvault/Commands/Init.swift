@@ -41,13 +41,19 @@ extension SimVaultCommand {
             let vault = creation.vault
             let slots = vault.header.slots.map { "\($0.id) \($0.kind.rawValue)" }
             if global.json {
-                try Terminal.printJSON(InitReport(
+                let report = InitReport(
                     path: vault.path, headerPath: vault.location.headerPath, vaultID: vault.vaultID,
                     pageSize: vault.header.cipher.pageSize, schemaVersion: try vault.schemaVersion(),
                     slots: vault.header.slots.map { InitReport.Slot(id: $0.id, type: $0.kind.rawValue) },
-                    recoveryCode: code.map(RecoveryCodeOutput.jsonText),
+                    // Filled in from secret memory as it is printed.
+                    recoveryCode: code == nil ? nil : "",
                     recoveryCodeFile: code == nil ? keys.recoveryCodeFile : nil,
-                    keyringWarning: keyringFailure?.description))
+                    keyringWarning: keyringFailure?.description)
+                if let code {
+                    try RecoveryCodeOutput.printJSON(report, code: code, field: InitReport.CodingKeys.recoveryCode.rawValue)
+                } else {
+                    try Terminal.printJSON(report)
+                }
                 return
             }
             var text = """

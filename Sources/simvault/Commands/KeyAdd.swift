@@ -67,9 +67,15 @@ extension SimVaultCommand.Key {
             if let code, let newRecoveryCodeFile { try RecoveryCodeOutput.write(code, to: newRecoveryCodeFile) }
             let codeForStdout = newRecoveryCodeFile == nil ? code : nil
             if global.json {
-                try Terminal.printJSON(KeySlotChangeOutput(
+                let output = KeySlotChangeOutput(
                     path: location.path, action: "added", change: change,
-                    recoveryCode: codeForStdout.map(RecoveryCodeOutput.jsonText), recoveryCodeFile: code == nil ? nil : newRecoveryCodeFile))
+                    // Filled in from secret memory as it is printed.
+                    recoveryCode: codeForStdout == nil ? nil : "", recoveryCodeFile: code == nil ? nil : newRecoveryCodeFile)
+                if let codeForStdout {
+                    try RecoveryCodeOutput.printJSON(output, code: codeForStdout, field: KeySlotChangeOutput.CodingKeys.recoveryCode.rawValue)
+                } else {
+                    try Terminal.printJSON(output)
+                }
                 return
             }
             let text = "Added key slot \(change.slot.id) (\(change.slot.type.rawValue)) to \(location.path)\n  \(change.slot.detail)"

@@ -64,7 +64,7 @@ enum ExitCodes {
         case .notFound, .headerMissing: return notFound
         case .wrongKey: return wrongKey
         case .noKeySource: return noKeySource
-        case .corrupt, .backupUnusable, .notAVault, .untrustedFile, .malformedInput: return corrupt
+        case .corrupt, .headerForged, .backupUnusable, .notAVault, .untrustedFile, .malformedInput: return corrupt
         case .busy: return busy
         case .schemaNewer, .headerNewer: return newerThanBinary
         case .invalidArgument: return usage

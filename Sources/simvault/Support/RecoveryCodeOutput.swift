@@ -40,9 +40,34 @@ enum RecoveryCodeOutput {
         FileHandle.standardOutput.write(Data("\n\n".utf8))
     }
 
-    /// The code as a JSON string value: `--json` output is for programs, and
-    /// a program asked for it.
-    static func jsonText(_ code: SecretBytes) -> String {
-        String(decoding: code.withUnsafeBytes { Array($0) }, as: UTF8.self)
+    /// Prints `report` as ``Terminal/printJSON(_:)`` does, with `code` as the
+    /// value of its `field` (which `report` encodes as an empty string). The
+    /// code is spliced in from secret memory and written with one
+    /// `write(2)` from secret memory, so it never becomes a Swift `String`
+    /// (which nobody can wipe): `--json` output is for programs, and a
+    /// program asked for it. The code's characters (Crockford base32 and
+    /// dashes) need no JSON escaping.
+    static func printJSON<T: Encodable>(_ report: T, code: SecretBytes, field: String) throws {
+        let json = [UInt8](try Terminal.jsonData(report))
+        // Quotes inside JSON strings are escaped, so this sequence can only
+        // be the field itself.
+        let empty = Array("\"\(field)\" : \"\"".utf8)
+        guard let start = (0...(json.count - empty.count)).first(where: { json[$0..<($0 + empty.count)].elementsEqual(empty) }) else {
+            throw CLIError("internal error: the JSON report has no \(field) field")
+        }
+        let split = start + empty.count - 1   // at the closing quote
+        let output = SecretBytes(count: json.count + code.count) { out in
+            out.copyBytes(from: json[..<split])
+            code.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: out[split..<(split + code.count)]).copyMemory(from: $0) }
+            UnsafeMutableRawBufferPointer(rebasing: out[(split + code.count)...]).copyBytes(from: json[split...])
+        }
+        output.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = Glibc.write(STDOUT_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 { if errno == EINTR { continue } else { return } }
+                offset += written
+            }
+        }
     }
 }

@@ -29,12 +29,17 @@ enum Terminal {
     /// library records (`conversationID`) print as `conversation_id`, like
     /// the reports that spell their keys out.
     static func printJSON<T: Encodable>(_ value: T) throws {
+        FileHandle.standardOutput.write(try jsonData(value))
+    }
+
+    /// What ``printJSON(_:)`` prints, with its final newline.
+    static func jsonData<T: Encodable>(_ value: T) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         var data = try encoder.encode(value)
         data.append(0x0A)
-        FileHandle.standardOutput.write(data)
+        return data
     }
 
     /// A unix-millisecond timestamp as ISO 8601 (UTC).
