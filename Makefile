@@ -7,7 +7,10 @@
 #               only libsqlcipher, run the whole test suite against a real,
 #               private gnome-keyring
 #   make bench  the benchmark behind docs/performance.md (release build,
-#               a few minutes); make bench-quick checks it still runs (CI)
+#               a few minutes); make bench-quick checks it still runs (CI);
+#               ENGINE=sqlcipher4 runs it on SQLCipher 4 instead
+#   make test-sqlcipher4  the end-to-end tests again, every simvault program
+#               on SQLCipher 4 (scripts/with-sqlcipher4)
 #   make docs   the library's API documentation (DocC) into .build/docs
 #   make install    the release binary, its SQLite reader helper (in
 #                   libexec/simvault), bash/zsh/fish completions and a man
@@ -24,7 +27,13 @@ SWIFT ?= swift
 # session, so a few workers are enough on small machines.
 TEST_FLAGS ?=
 
-.PHONY: all bootstrap build release demo test sanitize fuzz check-linkage bench bench-quick docs install uninstall clean
+.PHONY: all bootstrap build release demo test test-sqlcipher4 sanitize fuzz check-linkage bench bench-quick docs install uninstall clean
+
+# SQLCipher 4 without rebuilding: scripts/with-sqlcipher4 installs PyPI's
+# sqlcipher3-binary wheel (a SQLCipher 4.12 build) into a cache. `--env`
+# only tells the tests where it is: they start simvault on it themselves
+# (Tests/Support/TestEngine.swift), the outside tools stay the system's.
+WITH_SQLCIPHER4_ENV := scripts/with-sqlcipher4 --env --
 
 all: build
 
@@ -46,7 +55,20 @@ demo: build
 test: bootstrap
 	$(SWIFT) build --build-tests
 	scripts/check-linkage .build/debug/simvault .build/debug/simvault-sqlite-reader
-	SIMVAULT_REQUIRE_KEYRING_TESTS=1 SIMVAULT_REQUIRE_POSTGRES_TESTS=1 scripts/with-keyring -- $(SWIFT) test --skip-build $(TEST_FLAGS)
+	SIMVAULT_REQUIRE_KEYRING_TESTS=1 SIMVAULT_REQUIRE_SQLCIPHER4=1 SIMVAULT_REQUIRE_POSTGRES_TESTS=1 $(WITH_SQLCIPHER4_ENV) \
+	  scripts/with-keyring -- $(SWIFT) test --skip-build $(TEST_FLAGS)
+
+# The CLI end-to-end tests (everything that touches files and keys) a second
+# time, each simvault and vault-torture process on SQLCipher 4 while the test
+# process and the outside tools stay on 3.4.1, so every step crosses engines.
+# The engine-explicit interop suites already ran in `make test`; kill loops
+# and damage loops run fewer rounds here.
+SQLCIPHER4_SKIP := 'EngineInteropTests|CipherChangeKillLoopTests|engineInteropTestsWereEnabled|SimPostgresKillLoopTests'
+SQLCIPHER4_ROUNDS := SIMVAULT_KILL_ROUNDS=8 SIMVAULT_TRANSFER_KILL_ROUNDS=8 SIMVAULT_CRASH_ROUNDS=60 SIMVAULT_DAMAGE_CASES=20
+test-sqlcipher4: bootstrap
+	$(SWIFT) build --build-tests
+	SIMVAULT_REQUIRE_KEYRING_TESTS=1 SIMVAULT_TEST_ENGINE=sqlcipher4 $(SQLCIPHER4_ROUNDS) $(WITH_SQLCIPHER4_ENV) \
+	  scripts/with-keyring -- $(SWIFT) test --skip-build --filter SimVaultCLITests --skip $(SQLCIPHER4_SKIP) $(TEST_FLAGS)
 
 # The library's tests (engine, vault, keys, stores, migrations: all the
 # threaded code) under ThreadSanitizer and AddressSanitizer (with
@@ -66,15 +88,24 @@ fuzz: bootstrap
 	scripts/fuzz $(FUZZ_SECONDS)
 
 # BENCH_FLAGS: e.g. --json bench.json, --only Search (see --help).
+# ENGINE=sqlcipher4: the same binary on SQLCipher 4 (scripts/with-sqlcipher4).
+ENGINE ?= sqlcipher3
+ifeq ($(ENGINE),sqlcipher4)
+BENCH_ENGINE := scripts/with-sqlcipher4 --
+else ifeq ($(ENGINE),sqlcipher3)
+BENCH_ENGINE :=
+else
+$(error ENGINE must be sqlcipher3 (the linked system library) or sqlcipher4)
+endif
 bench: bootstrap
 	$(SWIFT) build -c release --product simvault-bench
-	scripts/with-keyring -- scripts/with-postgres -- .build/release/simvault-bench $(BENCH_FLAGS)
+	scripts/with-keyring -- scripts/with-postgres -- $(BENCH_ENGINE) .build/release/simvault-bench $(BENCH_FLAGS)
 
 # A small data set in a debug build: seconds; checks that every workload
 # runs and that simvault and the raw C baseline agree, not the timings.
 bench-quick: bootstrap
 	$(SWIFT) build --product simvault-bench
-	scripts/with-keyring -- scripts/with-postgres -- .build/debug/simvault-bench --quick
+	scripts/with-keyring -- scripts/with-postgres -- $(BENCH_ENGINE) .build/debug/simvault-bench --quick
 
 # The library's API documentation (Sources/SimVault/SimVault.docc), as a
 # static site in .build/docs (open .build/docs/index.html through any web

@@ -14,5 +14,6 @@ public enum SchemaHistory {
         M0010_CreateSettings.migration,
         M0011_CreateSecrets.migration,
         M0012_AddWorkflowSource.migration,
+        M0013_AddStreamingReplies.migration,
     ]
 }

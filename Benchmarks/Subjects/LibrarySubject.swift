@@ -6,6 +6,7 @@ import SimVault
 final class LibrarySubject: Subject {
     let variant: Variant
     let vault: Vault
+    private var replies: [String: MessageReply] = [:]
 
     init(vault: Vault, variant: Variant) {
         self.vault = vault
@@ -39,6 +40,20 @@ final class LibrarySubject: Subject {
             to: message.conversationID, role: Message.Role(rawValue: message.role)!, content: message.content,
             tokens: message.tokens, id: message.id
         ).position
+    }
+
+    func beginReply(id: String, conversationID: String) throws -> Int {
+        let reply = try vault.messages.beginReply(in: conversationID, id: id)
+        replies[id] = reply
+        return reply.position
+    }
+
+    func appendChunk(_ text: String, toReply id: String) throws {
+        try replies[id]!.append(text)
+    }
+
+    func finishReply(id: String) throws -> Int {
+        try replies.removeValue(forKey: id)!.finish().content.utf8.count
     }
 
     func latestMessages(in conversationID: String, limit: Int) throws -> any Answer {

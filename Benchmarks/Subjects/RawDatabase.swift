@@ -16,8 +16,9 @@ final class RawDatabase {
     }
 
     /// Opens `path`, applies `key` (SQLCipher key text such as `x'<hex>'`
-    /// or a passphrase; nil: no encryption) and simvault's connection
-    /// settings, and reads the schema so a wrong key fails here.
+    /// or a passphrase; nil: no encryption), simvault's cipher settings
+    /// (compatibility 3, 4096-byte pages) and connection settings, and
+    /// reads the schema so a wrong key fails here.
     init(path: String, key: [UInt8]?, cacheSizeKiB: Int, creates: Bool = false) throws {
         var opened: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (creates ? SQLITE_OPEN_CREATE : 0)
@@ -31,7 +32,10 @@ final class RawDatabase {
             if let key {
                 let keyed = key.withUnsafeBytes { sqlite3_key_v2(handle, "main", $0.baseAddress, Int32($0.count)) }
                 guard keyed == SQLITE_OK else { throw Failure(code: keyed, message: "sqlite3_key_v2 failed") }
-                try exec("PRAGMA cipher_page_size = 4096")
+                // simvault's settings on either engine: SQLCipher 4 takes
+                // compatibility 3 explicitly, SQLCipher 3.4 ignores the
+                // pragma (its own settings are level 3).
+                try exec("PRAGMA cipher_compatibility = 3; PRAGMA cipher_page_size = 4096")
             }
             try exec("SELECT count(*) FROM sqlite_master")
             try exec("""

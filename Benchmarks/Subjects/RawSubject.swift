@@ -28,6 +28,13 @@ final class RawSubject: Subject {
     /// as simvault's `MessageStore.append(contentsOf:)` makes them.
     private let insertMessages: [Int: OpaquePointer]
     private let latest, hasLater, after, hasEarlier, recent: OpaquePointer
+    /// Batched indexing (``PendingMessages``): how many rows wait, the batch
+    /// itself, and the check search makes for waiting rows.
+    private let waitingCount, indexWaiting, moveIndexedThrough, waitingRows: OpaquePointer
+    /// Streaming replies (``MessageReply``).
+    private let insertReply, insertChunk, replyChunks, settleReply, deleteChunks: OpaquePointer
+    /// Each streaming reply's docid and next chunk sequence.
+    private var replies: [String: (docid: Int64, sequence: Int64)] = [:]
     private let rank, docsize: OpaquePointer
     private var hitDetails: [Int: OpaquePointer] = [:]
     private let workflowState, insertVersion, updateWorkflow, updateWorkflowMetadata, insertWorkflow: OpaquePointer
@@ -64,6 +71,31 @@ final class RawSubject: Subject {
             UPDATE conversations SET updated_at = max(updated_at, ?), last_message_at = max(coalesce(last_message_at, ?), ?)
             WHERE id = ?
             """)
+        let waiting = """
+            doc_id > (SELECT indexed_through FROM message_index_state) AND status <> 'streaming'
+                AND NOT EXISTS (SELECT 1 FROM messages_fts_docsize WHERE docid = messages.doc_id)
+            """
+        waitingCount = try db.prepare("SELECT count(*) FROM messages WHERE doc_id > (SELECT indexed_through FROM message_index_state)")
+        indexWaiting = try db.prepare("INSERT INTO messages_fts (docid, content) SELECT doc_id, content FROM messages WHERE \(waiting)")
+        moveIndexedThrough = try db.prepare(
+            "UPDATE message_index_state SET indexed_through = max(indexed_through, coalesce((SELECT max(doc_id) FROM messages), 0))")
+        waitingRows = try db.prepare("SELECT doc_id, content FROM messages WHERE \(waiting) ORDER BY doc_id")
+        insertReply = try db.prepare("""
+            INSERT INTO messages (id, conversation_id, position, role, content, content_type, model, metadata, created_at,
+                updated_at, status, reply_owner)
+            VALUES (?, ?, ?, 'assistant', '', 'text', NULL, NULL, ?, ?, 'streaming', 'raw-c-baseline')
+            """)
+        insertChunk = try db.prepare("""
+            INSERT INTO message_chunks (message_doc_id, sequence, text)
+            SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM messages WHERE doc_id = ? AND status = 'streaming')
+            """)
+        replyChunks = try db.prepare("SELECT text FROM message_chunks WHERE message_doc_id = ? ORDER BY sequence")
+        settleReply = try db.prepare("""
+            UPDATE messages SET content = content || ?, status = 'complete', error_message = NULL, tokens = coalesce(NULL, tokens),
+                metadata = coalesce(NULL, metadata), reply_owner = NULL, updated_at = ?
+            WHERE doc_id = ? AND status = 'streaming'
+            """)
+        deleteChunks = try db.prepare("DELETE FROM message_chunks WHERE message_doc_id = ?")
         latest = try db.prepare(
             "SELECT * FROM messages WHERE conversation_id = ? AND position < ? ORDER BY position DESC LIMIT ?")
         hasLater = try db.prepare("SELECT 1 FROM messages WHERE conversation_id = ? AND position >= ? LIMIT 1")
@@ -190,7 +222,15 @@ final class RawSubject: Subject {
                 bind(touchImported, 4, conversation)
                 try db.run(touchImported)
             }
+            try indexWaitingIfDue()
         }
+    }
+
+    /// The batch rule of ``PendingMessages/indexIfDue(in:)``.
+    private func indexWaitingIfDue() throws {
+        guard try db.integer(waitingCount) ?? 0 >= 64 else { return }
+        try db.run(indexWaiting)
+        try db.run(moveIndexedThrough)
     }
 
     func appendMessage(_ message: MessageRecord) throws -> Int {
@@ -202,7 +242,60 @@ final class RawSubject: Subject {
             bind(touchConversation, 2, now)
             bind(touchConversation, 3, message.conversationID)
             try db.run(touchConversation)
+            try indexWaitingIfDue()
             return Int(position)
+        }
+    }
+
+    // MARK: - Streaming replies
+
+    func beginReply(id: String, conversationID: String) throws -> Int {
+        try transaction(beginImmediate) {
+            let now = Self.nowMilliseconds()
+            let position = try position(after: conversationID)
+            bind(insertReply, 1, id)
+            bind(insertReply, 2, conversationID)
+            bind(insertReply, 3, position)
+            bind(insertReply, 4, now)
+            bind(insertReply, 5, now)
+            try db.run(insertReply)
+            replies[id] = (sqlite3_last_insert_rowid(db.handle), 0)
+            bind(touchConversation, 1, now)
+            bind(touchConversation, 2, now)
+            bind(touchConversation, 3, conversationID)
+            try db.run(touchConversation)
+            return Int(position)
+        }
+    }
+
+    func appendChunk(_ text: String, toReply id: String) throws {
+        let reply = replies[id]!
+        try transaction(beginImmediate) {
+            bind(insertChunk, 1, reply.docid)
+            bind(insertChunk, 2, reply.sequence)
+            bind(insertChunk, 3, text)
+            bind(insertChunk, 4, reply.docid)
+            try db.run(insertChunk)
+            guard sqlite3_changes(db.handle) == 1 else { throw BenchmarkFailure("reply \(id) is not streaming") }
+        }
+        replies[id] = (reply.docid, reply.sequence + 1)
+    }
+
+    func finishReply(id: String) throws -> Int {
+        let reply = replies.removeValue(forKey: id)!
+        return try transaction(beginImmediate) {
+            bind(replyChunks, 1, reply.docid)
+            var text = ""
+            while try db.step(replyChunks) { text += columnText(replyChunks, 0)! }
+            sqlite3_reset(replyChunks)
+            bind(settleReply, 1, text)
+            bind(settleReply, 2, Self.nowMilliseconds())
+            bind(settleReply, 3, reply.docid)
+            try db.run(settleReply)
+            bind(deleteChunks, 1, reply.docid)
+            try db.run(deleteChunks)
+            try indexWaitingIfDue()
+            return text.utf8.count
         }
     }
 
@@ -288,6 +381,10 @@ final class RawSubject: Subject {
     func searchMessages(_ text: String, limit: Int) throws -> any Answer {
         let expression = try SearchQuery(text).matchExpression
         return try transaction(begin) {
+            // Messages waiting for the index: simvault searches them in
+            // memory; this baseline measures only the indexed case.
+            defer { sqlite3_reset(waitingRows) }
+            guard try !db.step(waitingRows) else { throw BenchmarkFailure("the raw C baseline searches only indexed messages") }
             var ranking = MatchRanking(columnWeights: [1])
             bind(rank, 1, expression)
             while try db.step(rank) {

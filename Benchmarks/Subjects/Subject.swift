@@ -40,6 +40,15 @@ protocol Subject: AnyObject {
     /// Appends one message at the end of its conversation (its own
     /// transaction). Returns its position.
     func appendMessage(_ message: MessageRecord) throws -> Int
+    /// Starts a streaming reply `id` at the end of the conversation (its own
+    /// transaction). Returns its position.
+    func beginReply(id: String, conversationID: String) throws -> Int
+    /// Appends one chunk to the reply `id`, in its own transaction: written
+    /// when it returns.
+    func appendChunk(_ text: String, toReply id: String) throws
+    /// Ends the reply `id`: its chunks folded into the message, the message
+    /// indexed (or queued for the next batch). Returns its length in bytes.
+    func finishReply(id: String) throws -> Int
     /// The newest `limit` messages of a conversation (a chat view opening).
     func latestMessages(in conversationID: String, limit: Int) throws -> any Answer
     /// The `limit` messages after position `after` (scrolling).

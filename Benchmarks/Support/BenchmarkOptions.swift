@@ -10,6 +10,9 @@ struct Scale: Sendable {
     var runs: Int
     /// Size the rekey and backup vault is grown to, in bytes.
     var largeVaultBytes: Int
+    /// Streamed replies, and chunks in each.
+    var replies: Int
+    var replyChunks: Int
     var iterations: Iterations
 
     struct Iterations: Sendable {
@@ -28,7 +31,7 @@ struct Scale: Sendable {
     /// The realistic scale docs/performance.md's table is measured at.
     static let full = Scale(
         conversations: 2_000, messages: 100_000, importBatch: 1_000, workflows: 1_000, runs: 10_000,
-        largeVaultBytes: 100 << 20,
+        largeVaultBytes: 100 << 20, replies: 3, replyChunks: 2_000,
         iterations: Iterations(
             append: 1_000, page: 1_000, list: 500, searchPerQuery: 60, workflowSave: 200, workflowLoad: 300,
             runRecord: 300, openKeyring: 30, openPassword: 8, largeVaultRepeats: 5))
@@ -37,7 +40,7 @@ struct Scale: Sendable {
     /// checks that every workload runs, not how fast.
     static let quick = Scale(
         conversations: 40, messages: 2_000, importBatch: 250, workflows: 30, runs: 200,
-        largeVaultBytes: 2 << 20,
+        largeVaultBytes: 2 << 20, replies: 1, replyChunks: 200,
         iterations: Iterations(
             append: 30, page: 30, list: 20, searchPerQuery: 3, workflowSave: 10, workflowLoad: 10,
             runRecord: 10, openKeyring: 3, openPassword: 1, largeVaultRepeats: 1))

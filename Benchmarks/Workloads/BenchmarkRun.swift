@@ -156,6 +156,8 @@ final class BenchmarkRun {
         if options.measures("Search") { try measureSearch() }
         try measureWorkflowReads()
         try measureWrites()
+        if options.measures("Streaming") { try measureStreaming() }
+        if options.measures("Search") { try measureSearchWithWaitingMessages() }
         if options.measures("Page cost") { try measurePageCosts() }
         if options.measures("Storage") { try measureStorage() }
         if options.measures("Sim import") { try measureSimPostgresImport() }

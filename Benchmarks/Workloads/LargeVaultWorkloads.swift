@@ -119,7 +119,7 @@ extension BenchmarkRun {
         }
         defer { sqlite3_close(to) }
         _ = key.withUnsafeBytes { sqlite3_key_v2(to, "main", $0.baseAddress, Int32($0.count)) }
-        sqlite3_exec(to, "PRAGMA cipher_page_size = 4096", nil, nil, nil)
+        sqlite3_exec(to, "PRAGMA cipher_compatibility = 3; PRAGMA cipher_page_size = 4096", nil, nil, nil)
         guard let backup = sqlite3_backup_init(to, "main", from.handle, "main") else {
             throw BenchmarkFailure("sqlite3_backup_init: \(String(cString: sqlite3_errmsg(to)))")
         }

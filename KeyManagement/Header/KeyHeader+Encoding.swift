@@ -70,12 +70,7 @@ extension KeyHeader {
         func damaged(_ detail: String) -> KeyError { .headerDamaged(path: path, detail: detail) }
         guard version >= 1 else { throw damaged("version \(version) is not a header version") }
         guard UUID(uuidString: vaultID) != nil else { throw damaged("vault_id is not a UUID") }
-        guard [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536].contains(cipher.pageSize) else {
-            throw damaged("cipher page_size \(cipher.pageSize) is not a valid page size")
-        }
-        guard cipher.rawKey, cipher.compatibility == 3 else {
-            throw damaged("unsupported cipher settings")
-        }
+        if let problem = cipherProblem() { throw damaged(problem) }
         guard Set(slots.map(\.id)).count == slots.count else { throw damaged("duplicate slot ids") }
         for slot in slots {
             do { try slot.validate() } catch { throw damaged("slot \(slot.id): \(error.detail)") }

@@ -21,7 +21,8 @@ public struct KeyHeader: Codable, Sendable, Equatable {
     /// older versions are still read (and upgraded to version 3 by the first
     /// command that holds the key and writes); every header this build
     /// writes is version 3, so an older simvault says "upgrade" instead of
-    /// trusting a header it cannot authenticate.
+    /// trusting a header it cannot authenticate (or a vault whose cipher
+    /// settings, ``CipherSettings``, it does not know).
     public static let currentVersion = 3
 
     public var format: String
@@ -57,12 +58,12 @@ public struct KeyHeader: Codable, Sendable, Equatable {
 
     /// A header for a new vault with no slots yet (authenticated when it is
     /// written, see ``KeyHeaderFile/write(_:authenticatedWith:creating:)``).
-    public init(vaultID: String, masterKey: MasterKey, createdAt: Date = Date()) {
+    public init(vaultID: String, masterKey: MasterKey, cipher: CipherSettings = CipherSettings(), createdAt: Date = Date()) {
         format = Self.formatName
         version = Self.currentVersion
         self.vaultID = vaultID
         self.createdAt = Int64((createdAt.timeIntervalSince1970 * 1000).rounded())
-        cipher = CipherSettings()
+        self.cipher = cipher
         let check = KeyCheck(masterKey: masterKey, vaultID: vaultID)
         keyID = check.keyID
         keyCheck = check.value
@@ -115,6 +116,7 @@ public struct KeyHeader: Codable, Sendable, Equatable {
         promoted.keyID = rotation.keyID
         promoted.keyCheck = rotation.keyCheck
         promoted.slots = rotation.slots
+        promoted.cipher = rotation.cipher ?? cipher
         promoted.rotation = nil
         // The MACs covered the header as it was; it is authenticated again
         // when written.
@@ -129,25 +131,4 @@ public struct KeyHeader: Codable, Sendable, Equatable {
         dropped.mac = nil
         return dropped
     }
-}
-
-/// SQLCipher parameters that every opener must set because the file does not
-/// record them (docs/DESIGN.md §1).
-public struct CipherSettings: Codable, Sendable, Equatable {
-    /// `PRAGMA cipher_page_size`.
-    public var pageSize: Int = 4096
-    /// Always true: the master key is applied as a raw key (`x'<hex>'`), so no
-    /// PBKDF2 runs at open.
-    public var rawKey: Bool = true
-    /// The SQLCipher major version whose defaults (AES-256-CBC, HMAC-SHA1)
-    /// the file uses; a SQLCipher 4 client needs `PRAGMA cipher_compatibility = 3`.
-    public var compatibility: Int = 3
-
-    enum CodingKeys: String, CodingKey {
-        case pageSize = "page_size"
-        case rawKey = "raw_key"
-        case compatibility
-    }
-
-    public init() {}
 }

@@ -25,21 +25,27 @@ public struct KeyRotation: Codable, Sendable, Equatable {
     /// The slots re-wrapped for the pending key. Slot ids match the
     /// header's; a password slot whose password was not given is absent.
     public var slots: [KeySlot]
+    /// The database's cipher settings under the pending key, when the
+    /// rotation changes them (`rekey --cipher-compat`): the database is then
+    /// copied into a new file rather than re-encrypted in place. Absent
+    /// (and not encoded) when they stay the header's.
+    public var cipher: CipherSettings?
 
     enum CodingKeys: String, CodingKey {
-        case slots
+        case slots, cipher
         case keyID = "key_id"
         case keyCheck = "key_check"
         case startedAt = "started_at"
     }
 
     /// A rotation to `newKey` with `slots` already wrapped for it.
-    public init(newKey: MasterKey, vaultID: String, slots: [KeySlot], startedAt: Date = Date()) {
+    public init(newKey: MasterKey, vaultID: String, slots: [KeySlot], cipher: CipherSettings? = nil, startedAt: Date = Date()) {
         let check = KeyCheck(masterKey: newKey, vaultID: vaultID)
         keyID = check.keyID
         keyCheck = check.value
         self.startedAt = Int64((startedAt.timeIntervalSince1970 * 1000).rounded())
         self.slots = slots
+        self.cipher = cipher
     }
 
     /// Whether `key` is the pending key (constant-time comparison).

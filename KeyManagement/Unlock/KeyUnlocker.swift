@@ -207,7 +207,7 @@ public struct KeyUnlocker: Sendable {
         guard let record else { return }
         // During a rotation only one of the keys opens the database.
         for key in result.keys {
-            switch record.lookUp(openingWith: key.masterKey, cipher: header.cipher) {
+            switch record.lookUp(openingWith: key.masterKey, cipher: header.cipher(for: key.generation)) {
             case .notOpened:
                 continue
             case .opened(recorded: nil):
@@ -224,7 +224,7 @@ public struct KeyUnlocker: Sendable {
     /// database: the header's `key_id` / `key_check` were replaced (a
     /// stale or foreign key does not open it). Nil otherwise.
     private func replacedKeyCheck(exposedBy key: MasterKey, source: KeySource) -> HeaderForgery? {
-        guard let record, case .opened(let recorded) = record.lookUp(openingWith: key, cipher: header.cipher) else { return nil }
+        guard let record, case .opened(let recorded) = record.lookUp(openingWith: key, cipher: header.cipher(for: header.generation(of: key) ?? .current)) else { return nil }
         return HeaderForgery(
             path: headerPath, evidence: .keyCheckReplaced, keySource: source,
             differences: recorded.map(header.differences(from:)) ?? [])
@@ -232,7 +232,7 @@ public struct KeyUnlocker: Sendable {
 
     /// The header the database records, read with `key`.
     private func recordedHeader(openingWith key: MasterKey) -> KeyHeader? {
-        guard let record, case .opened(let recorded?) = record.lookUp(openingWith: key, cipher: header.cipher) else { return nil }
+        guard let record, case .opened(let recorded?) = record.lookUp(openingWith: key, cipher: header.cipher(for: header.generation(of: key) ?? .current)) else { return nil }
         return recorded
     }
 }

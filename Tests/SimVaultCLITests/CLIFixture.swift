@@ -14,8 +14,9 @@ struct CLIFixture {
 
     static let password = "correct horse battery staple 7"
 
-    /// Runs `simvault init` in `session` and reads the vault id back.
-    init(session: KeyringSession, keyring: Bool = true, password: Bool = false) throws {
+    /// Runs `simvault init` in `session` (on `engine`, by default the one
+    /// under test) and reads the vault id back.
+    init(session: KeyringSession, keyring: Bool = true, password: Bool = false, engine: TestEngine = .underTest, extraArguments: [String] = []) throws {
         directory = try TemporaryDirectory("cli")
         vaultPath = directory.file("vault/vault.db")
         passwordFile = password ? try directory.write(Self.password + "\n", to: "password.txt") : nil
@@ -23,7 +24,7 @@ struct CLIFixture {
         var arguments = ["init", "--vault", vaultPath, "--recovery-code-file", recoveryCodeFile, "--json"]
         if !keyring { arguments.append("--no-keyring") }
         if let passwordFile { arguments += ["--password-file", passwordFile] }
-        let result = try session.simvault(arguments)
+        let result = try session.simvault(arguments + extraArguments, on: engine)
         try #require(result.status == 0, "init failed: \(result)")
         let json = try ExternalTools.json(result)
         vaultID = try #require(json["vault_id"] as? String)

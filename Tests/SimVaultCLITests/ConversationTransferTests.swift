@@ -7,7 +7,8 @@ import VaultTestSupport
 @Suite("conversation export and import")
 struct ConversationTransferTests {
     /// A vault with a user, an agent, two conversations (one with an
-    /// attachment), a workflow with a run, a setting and a secret.
+    /// attachment, and replies that failed, were cancelled or interrupted),
+    /// a workflow with a run, a setting and a secret.
     static func populatedVault(label: String) throws -> (TestVault, chatID: String) {
         let test = try TestVault(label: label)
         let vault = test.vault
@@ -17,6 +18,16 @@ struct ConversationTransferTests {
         try vault.messages.append(to: chat.id, role: .system, content: "You plan trips.")
         let question = try vault.messages.append(to: chat.id, role: .user, content: "Find me a night train to Vienna — \"quoted\"\n\tand a tab")
         try vault.messages.append(to: chat.id, role: .assistant, content: "The **Nightjet** leaves at 19:40.", model: "gpt-4o", tokens: 12, metadata: #"{"finish":"stop"}"#)
+        let failing = try vault.messages.beginReply(in: chat.id, model: "gpt-4o")
+        try failing.append("The Railjet ")
+        try failing.fail(error: "the provider closed the connection")
+        let cancelled = try vault.messages.beginReply(in: chat.id, model: "gpt-4o")
+        try cancelled.append("Let me check the ")
+        try cancelled.cancel()
+        do {
+            let interrupted = try vault.messages.beginReply(in: chat.id, model: "gpt-4o")
+            try interrupted.append("Trains to Vienna run ")
+        }
         try vault.attachments.add(to: question.id, fileName: "ticket.png", mediaType: "image/png", data: Data((0..<2000).map { UInt8($0 % 251) }))
         var other = try vault.conversations.create(Conversation(title: "Archived", isPinned: true))
         other.isArchived = true
@@ -49,13 +60,19 @@ struct ConversationTransferTests {
         try test.cliOK(["export", "conversation", chatID, "--format", "json", "-o", first])
         #expect(ExternalTools.mode(of: first) == 0o600)
         let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: first))) as? [String: Any])
-        #expect(document["format"] as? String == "simvault-export" && document["version"] as? Int == 1)
+        #expect(document["format"] as? String == "simvault-export" && document["version"] as? Int == 2)
         #expect((document["users"] as? [Any])?.count == 1 && (document["agents"] as? [Any])?.count == 1)
+        let statuses = try ExternalTools.python("""
+            import json, sys
+            doc = json.load(open(sys.argv[1]))
+            print([(m["status"], m["error_message"]) for m in doc["conversations"][0]["messages"]])
+            """, [first]).stdout
+        #expect(statuses == "[('complete', None), ('complete', None), ('complete', None), ('failed', 'the provider closed the connection'), ('cancelled', None), ('interrupted', None)]\n")
 
         let other = try TestVault(label: "conv-b")
         other.vault.close()
         let report = try ExternalTools.json(try other.cliOK(["import", "conversations", first, "--json"]))
-        #expect((report["imported"] as? [String: Int]) == ["users": 1, "agents": 1, "conversations": 1, "messages": 3, "attachments": 1, "runs": 0, "settings": 0, "secrets": 0])
+        #expect((report["imported"] as? [String: Int]) == ["users": 1, "agents": 1, "conversations": 1, "messages": 6, "attachments": 1, "runs": 0, "settings": 0, "secrets": 0])
         let second = other.directory.file("chat-again.json")
         try other.cliOK(["export", "conversation", chatID, "-o", second])
         #expect(try Self.normalized(first) == Self.normalized(second), "the round trip changed the conversation")
@@ -66,6 +83,9 @@ struct ConversationTransferTests {
         #expect(markdown.hasPrefix("# Trip planning\n"))
         #expect(markdown.contains("- Agent: Helper (openai gpt-4o)"))
         #expect(markdown.contains("## assistant (gpt-4o) · ") && markdown.contains("The **Nightjet** leaves at 19:40."))
+        #expect(markdown.contains(" · failed: the provider closed the connection\n\nThe Railjet \n"))
+        #expect(markdown.contains(" · cancelled\n\nLet me check the \n") && markdown.contains(" · interrupted\n\nTrains to Vienna run \n"))
+        #expect(!markdown.contains(" · complete"), "a complete message says nothing about its status")
         #expect(markdown.contains("Attachment: ticket.png (image/png, 2.0 KiB)"))
         let missing = try test.cli(["export", "conversation", "no-such-id"])
         #expect(missing.status == 1 && missing.stderr.contains("no conversation \"no-such-id\""), "\(missing)")
@@ -119,6 +139,54 @@ struct ConversationTransferTests {
             #expect((transcript.status == 0) == confirmed, "\(transcript.screen)")
             #expect(FileManager.default.fileExists(atPath: output) == confirmed)
         }
+    }
+
+    @Test("a reply exported while it streams carries its text so far and imports as interrupted; version 1 files import as complete messages")
+    func statusesAcrossVersions() throws {
+        let test = try TestVault(label: "status-src")
+        let vault = test.vault
+        let chat = try vault.conversations.create(Conversation(title: "Streaming now"))
+        try vault.messages.append(to: chat.id, role: .user, content: "Tell me about ferries")
+        let reply = try vault.messages.beginReply(in: chat.id)
+        try reply.append("Ferries to Helsinki ")
+        let file = test.directory.file("streaming.json")
+        // Another process exports while this one streams: it leaves the reply alone.
+        try test.cliOK(["export", "conversation", chat.id, "-o", file])
+        let markdown = try test.cliOK(["export", "conversation", chat.id, "--format", "markdown"]).stdout
+        #expect(markdown.contains(" · streaming\n\nFerries to Helsinki \n"), "\(markdown)")
+        #expect(try vault.messages.get(id: reply.messageID)?.status == .streaming)
+        let exported = try ExternalTools.python("""
+            import json, sys
+            doc = json.load(open(sys.argv[1]))
+            print([(m["status"], m["content"]) for m in doc["conversations"][0]["messages"]])
+            """, [file]).stdout
+        #expect(exported == "[('complete', 'Tell me about ferries'), ('streaming', 'Ferries to Helsinki ')]\n")
+        try reply.append("leave at nine.")
+        try reply.finish()
+
+        let other = try TestVault(label: "status-dst")
+        other.vault.close()
+        try other.cliOK(["import", "conversations", file])
+        // The same conversation as a version 1 file (no statuses), under other ids.
+        let old = other.directory.file("version-1.json")
+        try ExternalTools.python("""
+            import json, sys
+            doc = json.load(open(sys.argv[1]))
+            doc["version"] = 1
+            for c in doc["conversations"]:
+                c["id"] += "-v1"
+                for m in c["messages"]:
+                    m["id"] += "-v1"
+                    del m["status"], m["error_message"]
+            json.dump(doc, open(sys.argv[2], "w"))
+            """, [file, old])
+        try other.cliOK(["import", "conversations", old])
+        let vaultB = try other.reopen()
+        defer { vaultB.close() }
+        let imported = try vaultB.messages.page(in: chat.id).messages
+        #expect(imported.map(\.status) == [.complete, .interrupted] && imported.last?.content == "Ferries to Helsinki ")
+        #expect(try vaultB.messages.page(in: chat.id + "-v1").messages.map(\.status) == [.complete, .complete])
+        #expect(try vaultB.search("helsinki").count == 2)
     }
 
     @Test("a broken export is refused at the first problem and nothing of it is kept", arguments: BrokenExport.allCases)
@@ -186,7 +254,7 @@ enum BrokenExport: String, CaseIterable, CustomTestStringConvertible {
         case .truncated: return "truncated"
         case .notJSON: return "not valid JSON"
         case .wrongFormat: return "is not a simvault export"
-        case .wrongVersion: return "format version 2; this simvault reads version 1"
+        case .wrongVersion: return "format version 3; this simvault reads versions 1 to 2"
         case .recordsBeforeFormat: return "must come before the records"
         case .badRoleLate: return "unknown role \"narrator\""
         case .unknownUser: return "refers to user nobody"
@@ -203,7 +271,7 @@ enum BrokenExport: String, CaseIterable, CustomTestStringConvertible {
             elif kind == "notJSON": out = text.replace('"conversations": [', '"conversations": [}', 1)
             else:
                 if kind == "wrongFormat": doc["format"] = "something-else"
-                if kind == "wrongVersion": doc["version"] = 2
+                if kind == "wrongVersion": doc["version"] = 3
                 if kind == "badRoleLate": doc["conversations"][-1]["messages"][-1]["role"] = "narrator"
                 if kind == "unknownUser": doc["conversations"][-1]["user_id"] = "nobody"
                 if kind == "recordsBeforeFormat":

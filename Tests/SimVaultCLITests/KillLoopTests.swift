@@ -167,11 +167,13 @@ struct KillLoopTests {
         try runAndKill(environment: session.environment, arguments, round: round, wholeRun: wholeRun, afterChange: afterChange, changed: changed)
     }
 
-    /// ``runAndKill(_:_:round:wholeRun:afterChange:changed:)`` outside a keyring session.
+    /// ``runAndKill(_:_:round:wholeRun:afterChange:changed:)`` outside a keyring session, or
+    /// with another `program` (simvault on an explicit engine).
     static func runAndKill(
-        environment: [String: String], _ arguments: [String], round: Int, wholeRun: Double, afterChange: Double, changed: () -> Bool
+        environment: [String: String], program: String = ProjectPaths.simvaultBinary, _ arguments: [String], round: Int,
+        wholeRun: Double, afterChange: Double, changed: () -> Bool
     ) throws -> Int32 {
-        let child = try Subprocess(ProjectPaths.simvaultBinary, arguments, environment: environment, withStdin: false)
+        let child = try Subprocess(program, arguments, environment: environment, withStdin: false)
         let delay: Double
         if round.isMultiple(of: 2) {
             let deadline = Date().addingTimeInterval(60)

@@ -93,6 +93,7 @@ struct ConversationStoreTests {
         try vault.messages.append(to: kept.id, role: .user, content: "unrelated harbour notes")
         let file = try vault.attachments.add(to: message.id, fileName: "plan.png", mediaType: "image/png", data: Data(repeating: 7, count: 4096))
         #expect(try vault.attachments.data(of: file.id) == Data(repeating: 7, count: 4096))
+        try vault.messages.indexPendingMessages()   // the cascade must reach the index itself
         #expect(try vault.indexedDocids("messages_fts", matching: "zeppelin").count == 2)
 
         #expect(try vault.conversations.delete(id: doomed.id))
@@ -135,6 +136,7 @@ struct ConversationStoreTests {
         let vault = test.vault
         let chat = try vault.conversations.create(Conversation(title: "edits"))
         var message = try vault.messages.append(to: chat.id, role: .user, content: "draft about walruses", metadata: #"{"lang":"en"}"#)
+        try vault.messages.indexPendingMessages()   // the edit must reach the index itself
         message.content = "final text about penguins"
         try vault.messages.update(message)
         #expect(try vault.messages.get(id: message.id)?.content == "final text about penguins")

@@ -81,11 +81,15 @@ struct MigrationTests {
         #expect(backup.schemaVersion == 6)
         #expect(backup.path.hasPrefix(test.location.path + ".backups/"))
 
-        // Every old row is unchanged (access_log gains the migration's row).
+        // Every old row is unchanged (access_log gains the migration's row;
+        // columns added since come after the old ones, with their defaults).
         let after = try contents(vault)
         for table in Self.oldTables where table != "access_log" {
-            #expect(after[table] == before[table], "\(table) changed during the migration")
+            let columns = before[table]?.first?.columnNames.count ?? 0
+            #expect(after[table]?.map { Row(columnNames: Array($0.columnNames.prefix(columns)), values: Array($0.values.prefix(columns))) } == before[table],
+                    "\(table) changed during the migration")
         }
+        #expect(try vault.messages.page(in: "c1", limit: 100).messages.allSatisfy { $0.status == .complete && $0.errorMessage == nil })
         #expect(Array(after["access_log"]!.prefix(before["access_log"]!.count)) == before["access_log"])
         let event = try #require(try vault.read { db in try AccessLog.recent(limit: 1, action: "schema.migrate", in: db).first })
         #expect(event.detail?.contains(backup.path) == true)
@@ -113,6 +117,39 @@ struct MigrationTests {
         restored.close()
 
         #expect(try vault.migrate().steps.isEmpty, "a second run has nothing to do")
+    }
+
+    @Test("a vault at version 12 (every message indexed by triggers) migrates to streaming replies with every row intact and nothing waiting")
+    func fromTwelve() throws {
+        let test = try TestVault(schemaVersion: 12, label: "twelve")
+        let vault = test.vault
+        try vault.rawWrite("INSERT INTO conversations (id, title, created_at, updated_at) VALUES ('c1', 'Version 12', 1, 2)")
+        try vault.write { db in
+            for position in 0..<50 {
+                try db.execute(
+                    "INSERT INTO messages (id, conversation_id, position, role, content, model, tokens, metadata, created_at, updated_at) VALUES (?, 'c1', ?, 'assistant', ?, 'm', 7, '{}', ?, ?)",
+                    ["m\(position)", position, "version twelve message \(position) about lemurs", position, position])
+            }
+        }
+        let before = try vault.read { db in try db.fetchAll("SELECT * FROM messages ORDER BY doc_id") }
+        try vault.migrate()
+        let after = try vault.read { db in try db.fetchAll("SELECT * FROM messages ORDER BY doc_id") }
+        let columns = try #require(before.first).columnNames.count
+        #expect(after.map { Array($0.values.prefix(columns)) } == before.map(\.values), "a message changed")
+        #expect(after.allSatisfy { $0["status"] == .text("complete") && $0["error_message"] == .null && $0["reply_owner"] == .null })
+        #expect(try vault.rawScalar("SELECT indexed_through FROM message_index_state", as: Int.self) == 50)
+        #expect(try vault.search("lemurs", limit: 100).count == 50)
+        #expect(try vault.indexedDocids("messages_fts", matching: "lemurs").count == 50, "every old message stays indexed")
+        try vault.checkSearchIndexes()
+        try vault.messages.delete(id: "m49")
+        let appended = try vault.messages.append(to: "c1", role: .user, content: "after the upgrade, lemurs again")
+        #expect(appended.position == 49 && appended.status == .complete)
+        #expect(try vault.indexedDocids("messages_fts", matching: "lemurs").count == 50, "the reused rowid 49 is indexed at once")
+        let reply = try vault.messages.beginReply(in: "c1")
+        try reply.append("streamed lemurs")
+        #expect(try reply.finish().position == 50)
+        #expect(try vault.search("lemurs", limit: 100).count == 51)
+        try vault.checkSearchIndexes()
     }
 
     @Test("--to migrates part of the way; the stores still wait for the rest")

@@ -66,11 +66,8 @@ struct ReadmeExampleTests {
 
     @Test("the README shows exactly this example")
     func readmeMatches() throws {
-        let source = try String(contentsOfFile: #filePath, encoding: .utf8)
+        let example = try documentedExample(in: #filePath, marker: "README example")
         let readme = try String(contentsOfFile: ProjectPaths.root + "/README.md", encoding: .utf8)
-        let start = try #require(source.range(of: "// README example begin\n"))
-        let end = try #require(source.range(of: "// README example end"))
-        let example = String(source[start.upperBound..<end.lowerBound])
         #expect(readme.contains("```swift\n" + example + "```\n"), "README.md's library example differs from \(#filePath)")
     }
 }

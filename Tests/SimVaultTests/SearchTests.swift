@@ -50,6 +50,7 @@ struct SearchTests {
         let vault = test.vault
         let chat = try vault.conversations.create(Conversation(title: "edits"))
         var message = try vault.messages.append(to: chat.id, role: .assistant, content: "the quokka is smiling")
+        try vault.messages.indexPendingMessages()
         var flow = Workflow(name: "Quokka counter", description: "counts marsupials", state: Data("{}".utf8))
         try vault.workflows.save(flow)
         #expect(try vault.search("quokka").count == 2)
@@ -99,6 +100,7 @@ extension SearchTests {
         let vault = test.vault
         let chat = try vault.conversations.create(Conversation(title: "drift"))
         try vault.messages.append(to: chat.id, role: .user, content: "the original words")
+        try vault.messages.indexPendingMessages()
         // Change the text behind the index's back (as a broken tool would).
         try vault.rawWrite("DROP TRIGGER messages_fts_before_update")
         try vault.rawWrite("DROP TRIGGER messages_fts_after_update")
@@ -122,11 +124,8 @@ extension SearchTests {
         let test = try TestVault()
         let vault = test.vault
         let chat = try vault.conversations.create(Conversation(title: "ranking"))
-        var seed: UInt64 = 42
-        func next(_ bound: Int) -> Int {
-            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int((seed >> 33) % UInt64(bound))
-        }
+        var numbers = SeededNumbers(state: 42)
+        func next(_ bound: Int) -> Int { numbers.next(bound) }
         let filler = ["water", "reed", "marsh", "wing", "feather", "river", "mud", "fish", "sky", "nest"]
         let messages = (0..<400).map { _ in
             var words = (0..<(3 + next(80))).map { _ in filler[next(filler.count)] }

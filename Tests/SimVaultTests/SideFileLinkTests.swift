@@ -45,7 +45,7 @@ struct SideFileLinkTests {
         try Self.plantLinks(at: test.location, in: test)
         #expect(SideFileLinks.areRefused)
         for readOnly in [false, true] {
-            var options = VaultConfiguration().connectionOptions(readOnly: readOnly, pageSize: 4096)
+            var options = VaultConfiguration().connectionOptions(readOnly: readOnly, cipher: CipherSettings())
             options.busyTimeoutMilliseconds = 100
             #expect(throws: (any Error).self, "readOnly \(readOnly)") {
                 let connection = try Connection(path: test.location.path, key: key, options: options)
@@ -74,7 +74,7 @@ struct SideFileLinkTests {
         try FileManager.default.copyItem(atPath: backup.path, toPath: staged.path)
         try Self.plantLinks(at: staged, in: test)
         #expect(throws: VaultFileCheck.Failure.self) {
-            _ = try VaultFileCheck.run(staged, key: key, pageSize: 4096, configuration: VaultConfiguration())
+            _ = try VaultFileCheck.run(staged, key: key, cipher: CipherSettings(), configuration: VaultConfiguration())
         }
         Self.expectUntouched(decoys)
     }

@@ -4,13 +4,6 @@ import Testing
 import VaultTestSupport
 
 extension Vault {
-    /// FTS4's own check of both indexes against their content tables; throws
-    /// SQLITE_CORRUPT_VTAB when an index is out of step with its rows.
-    func checkSearchIndexes() throws {
-        try rawWrite("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')")
-        try rawWrite("INSERT INTO workflows_fts (workflows_fts) VALUES ('integrity-check')")
-    }
-
     /// `count(*)` of `table`.
     func count(_ table: String) throws -> Int { try rawScalar("SELECT count(*) FROM \(table)") ?? -1 }
 
@@ -36,4 +29,24 @@ func workflowStateJSON(blocks: Int, seed: Int = 0) -> Data {
     }
     let edges = (1..<max(blocks, 1)).map { "{\"source\":\"b\($0 - 1)\",\"target\":\"b\($0)\"}" }
     return Data("{\"version\":\"1.0\",\"seed\":\(seed),\"blocks\":[\(parts.joined(separator: ","))],\"edges\":[\(edges.joined(separator: ","))]}".utf8)
+}
+
+/// Numbers for test corpora that are the same on every run (a 64-bit LCG).
+struct SeededNumbers {
+    var state: UInt64
+
+    /// A number in `0..<bound`.
+    mutating func next(_ bound: Int) -> Int {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return Int((state >> 33) % UInt64(bound))
+    }
+}
+
+/// The text between `// <marker> begin` and `// <marker> end` in `file`: a
+/// compiled example that a document must show as it is.
+func documentedExample(in file: String, marker: String) throws -> String {
+    let source = try String(contentsOfFile: file, encoding: .utf8)
+    let start = try #require(source.range(of: "// \(marker) begin\n"))
+    let end = try #require(source.range(of: "// \(marker) end"))
+    return String(source[start.upperBound..<end.lowerBound])
 }

@@ -12,6 +12,46 @@ public enum ExternalTools {
         return try ProcessRunner.run(shell, ["-batch", path], stdin: Data(script.utf8), timeout: 60)
     }
 
+    /// The pragmas the interop contract gives a SQLCipher 4 client for a
+    /// vault of `compatibility` (after `PRAGMA key`).
+    public static func sqlcipher4ContractPragmas(compatibility: Int = 3) -> [String] {
+        ["PRAGMA cipher_compatibility = \(compatibility)", "PRAGMA cipher_page_size = 4096"]
+    }
+
+    /// Runs each of `queries` through a SQLCipher 4 client, Python's
+    /// `sqlcipher3` (the wheel `scripts/with-sqlcipher4` installs), after
+    /// `PRAGMA key = "x'<hex>'"` and `pragmas`. The key goes through stdin.
+    /// Prints each row's columns joined by `|`; exits 1 with `ERROR: ...`
+    /// when the file does not open or a query fails.
+    public static func sqlcipher4Client(path: String, hexKey: String, pragmas: [String], queries: [String]) throws -> ProcessResult {
+        let environment = ProcessInfo.processInfo.environment
+        guard let python = environment["SIMVAULT_SQLCIPHER4_PYTHON"], let pythonPath = environment["SIMVAULT_SQLCIPHER4_PYTHONPATH"] else {
+            throw TestSupportError("no SQLCipher 4 client: run the tests through scripts/with-sqlcipher4 --env (make test does)")
+        }
+        let code = """
+            import sys, sqlcipher3
+            key = sys.stdin.read().strip()
+            count = int(sys.argv[2])
+            pragmas, queries = sys.argv[3:3 + count], sys.argv[3 + count:]
+            try:
+                c = sqlcipher3.connect(sys.argv[1])
+                c.execute("PRAGMA key = \\"x'%s'\\"" % key)
+                for p in pragmas:
+                    c.execute(p).fetchall()
+                for q in queries:
+                    for row in c.execute(q).fetchall():
+                        print("|".join("" if v is None else str(v) for v in row))
+            except Exception as e:
+                print("ERROR:", e)
+                sys.exit(1)
+            """
+        var environmentForPython = ProcessRunner.baseEnvironment
+        environmentForPython["PYTHONPATH"] = pythonPath
+        return try ProcessRunner.run(
+            python, ["-c", code, path, String(pragmas.count)] + pragmas + queries, environment: environmentForPython,
+            stdin: Data(hexKey.utf8), timeout: 60)
+    }
+
     /// Tries to read `path` with Python's sqlite3 module (plain SQLite).
     /// Returns the script's output: `ERROR: <message>` or `OK: <tables>`.
     public static func pythonPlainSQLite(path: String) throws -> ProcessResult {

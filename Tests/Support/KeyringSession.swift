@@ -81,6 +81,12 @@ public final class KeyringSession: @unchecked Sendable {
         try run(ProjectPaths.simvaultBinary, arguments, stdin: stdin, extraEnvironment: extraEnvironment, timeout: timeout)
     }
 
+    /// Runs the built simvault binary on `engine` in this session.
+    @discardableResult
+    public func simvault(_ arguments: [String], on engine: TestEngine, stdin: Data? = nil, timeout: Double = 120) throws -> ProcessResult {
+        try run(ProjectPaths.simvault(on: engine), arguments, stdin: stdin, timeout: timeout)
+    }
+
     /// Runs any program in this session.
     @discardableResult
     public func run(_ executable: String, _ arguments: [String], stdin: Data? = nil, extraEnvironment: [String: String] = [:], timeout: Double = 120) throws -> ProcessResult {

@@ -16,15 +16,19 @@ public enum ProjectPaths {
     /// A script in `scripts/`.
     public static func script(_ name: String) -> String { root + "/scripts/" + name }
 
-    /// The `simvault` executable built with the tests: next to the test
-    /// bundle (same configuration and sanitizer), or `$SIMVAULT_BIN`.
-    public static let simvaultBinary: String = {
-        if let explicit = ProcessInfo.processInfo.environment["SIMVAULT_BIN"] { return explicit }
-        return builtProduct("simvault")
-    }()
+    /// The `simvault` executable built with the tests (next to the test
+    /// bundle: same configuration and sanitizer, or `$SIMVAULT_BIN`), on
+    /// the engine under test (``TestEngine/underTest``).
+    public static let simvaultBinary: String = simvault(on: TestEngine.underTest)
 
-    /// The test-only `vault-torture` program (Tests/Torture).
-    public static let tortureBinary = builtProduct("vault-torture")
+    /// The `simvault` executable on `engine` (the interop tests).
+    public static func simvault(on engine: TestEngine) -> String {
+        engine.program(ProcessInfo.processInfo.environment["SIMVAULT_BIN"] ?? builtProduct("simvault"))
+    }
+
+    /// The test-only `vault-torture` program (Tests/Torture), on the engine
+    /// under test.
+    public static let tortureBinary = TestEngine.underTest.program(builtProduct("vault-torture"))
 
     /// A product built with the tests: next to the test bundle (same
     /// configuration and sanitizer), else in .build/debug.

@@ -9,6 +9,11 @@ import SimVault
 ///         THREADS threads, printing "committed <id>" after each commit
 ///     vault-torture read VAULT PASSWORD_FILE CONVERSATION_ID SECONDS
 ///         pages through the conversation and searches it in a loop
+///     vault-torture stream VAULT PASSWORD_FILE CONVERSATION_ID TAG COUNT [BYTES [PAUSE_MS]]
+///         streams a reply of COUNT chunks "<TAG>w<n> " ("begun <message id>",
+///         then "appended <n>" after each append returns, "finished"), every
+///         chunk durable, or coalesced by BYTES (> 0; no time limit), with
+///         PAUSE_MS between chunks
 ///
 /// A commit is reported only after `append` returned, with an unbuffered
 /// write(2), so every reported id must survive a SIGKILL at any moment. Any
@@ -21,8 +26,9 @@ struct VaultTorture {
             switch arguments.first {
             case "write" where arguments.count >= 6: try write(arguments)
             case "read" where arguments.count == 5: try read(arguments)
+            case "stream" where arguments.count >= 6: try stream(arguments)
             default:
-                report("usage: vault-torture write VAULT PASSWORD_FILE CONVERSATION WRITER COUNT [THREADS] | read VAULT PASSWORD_FILE CONVERSATION SECONDS")
+                report("usage: vault-torture write VAULT PASSWORD_FILE CONVERSATION WRITER COUNT [THREADS] | read VAULT PASSWORD_FILE CONVERSATION SECONDS | stream VAULT PASSWORD_FILE CONVERSATION TAG COUNT [BYTES [PAUSE_MS]]")
                 exit(64)
             }
         } catch {
@@ -62,6 +68,24 @@ struct VaultTorture {
         }
         if let message = failure.message { throw VaultError.io(detail: message) }
         report("done")
+    }
+
+    static func stream(_ arguments: [String]) throws {
+        let vault = try open(arguments[1], passwordFile: arguments[2])
+        let tag = arguments[4]
+        guard let count = Int(arguments[5]) else { throw VaultError.invalidArgument(detail: "COUNT") }
+        let bytes = arguments.count > 6 ? Int(arguments[6]) ?? 0 : 0
+        let pause = arguments.count > 7 ? useconds_t(arguments[7]) ?? 0 : 0
+        let reply = try vault.messages.beginReply(
+            in: arguments[3], model: "torture", durability: bytes > 0 ? .coalesced(milliseconds: 3_600_000, bytes: bytes) : .everyChunk)
+        report("begun \(reply.messageID)")
+        for n in 0..<count {
+            try reply.append("\(tag)w\(n) ")
+            report("appended \(n)")
+            if pause > 0 { usleep(pause * 1000) }
+        }
+        try reply.finish(tokens: count)
+        report("finished")
     }
 
     static func read(_ arguments: [String]) throws {

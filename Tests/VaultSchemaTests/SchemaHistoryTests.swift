@@ -38,6 +38,7 @@ struct SchemaHistoryTests {
         10: "blake2b-256:9132cb325976957332eebf2aa31a87a7db80a38a01dc00dc3c4c35d28cb9f3f0",
         11: "blake2b-256:cf0011b16f94941ac8e02f469fed0261a7a2e91f770c3067f79e0a08e03ac9e7",
         12: "blake2b-256:6da6752e2d2a69f913d265a380dba921a388d00015cab64c40a5879eb3305ece",
+        13: "blake2b-256:7730a560ecc30e25c6ba77e8293acfc1bb2019042ea42c78f6d547112b0ea39f",
     ]
 
     @Test("released migrations are never edited: their checksums are frozen")

@@ -81,6 +81,7 @@ extension Vault {
             if importer.imported.secrets > 0 {
                 notes.append("\(importer.imported.secrets) credential(s) found in plaintext columns were moved into sealed secrets (`simvault secret list`); the stored JSON refers to them as secret:<scope>/<name>")
             }
+            try PendingMessages.indexIfDue(in: db)
             let report = ImportReport(source: path, format: App.format, imported: importer.imported, alreadyPresent: importer.alreadyPresent, notes: notes)
             try AccessLog.record(report.auditEvent, actor: configuration.actor, in: db)
             return report

@@ -89,6 +89,6 @@ struct EncryptionSource {
 
     /// An SQL statement of the source that SQLite refuses to run.
     static func copyError(_ message: String, what: String, path: String) -> VaultError {
-        .invalidArgument(detail: "cannot copy \(what) of \(path): \(message)\(message.contains("no such module") ? " (this SQLCipher 3.4.1 lacks that module)" : ""); nothing was written")
+        .invalidArgument(detail: "cannot copy \(what) of \(path): \(message)\(message.contains("no such module") ? " (this SQLCipher lacks that module)" : ""); nothing was written")
     }
 }

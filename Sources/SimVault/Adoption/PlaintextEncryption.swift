@@ -13,6 +13,8 @@ public struct EncryptionReport: Sendable, Codable, Equatable {
     public let headerPath: String
     public let vaultID: String
     public let pageSize: Int
+    /// The SQLCipher compatibility level the file was written with.
+    public let cipherCompatibility: Int
     public let userVersion: Int
     /// Every table with its row count, the same in the source and the copy.
     public let tables: [Table]
@@ -60,7 +62,7 @@ public struct PlaintextEncryptionResult: Sendable {
 public enum PlaintextEncryption {
     /// - Throws: ``VaultError/alreadyExists(path:)`` (never overwrites),
     ///   ``VaultError/invalidArgument(detail:)`` for a source that is not a
-    ///   plaintext database or uses a module SQLCipher 3.4.1 lacks (FTS5),
+    ///   plaintext database or uses a module this SQLCipher lacks (FTS5 on 3.4.1),
     ///   ``VaultError/malformedInput(path:detail:)`` for a file that crashes,
     ///   hangs or exhausts its reader, or whose schema holds what SQLite
     ///   never writes (several statements in an entry, ATTACH...),
@@ -71,6 +73,7 @@ public enum PlaintextEncryption {
         removingOriginal: Bool = false, progress: ProgressHandler? = nil
     ) throws -> PlaintextEncryptionResult {
         try VaultFiles.verifyAbsent(destination)
+        try EngineCheck.inspect().requireSupport(forCreating: options.cipher)
         let database = try ForeignDatabase(path: sourcePath, configuration: options.configuration.foreignReader)
         defer { database.close() }
         let schema = try EncryptionSource(database)
@@ -90,8 +93,8 @@ public enum PlaintextEncryption {
         do { Glibc.close(try PrivateFile.createExclusive(staging.path)) } catch {
             throw error.isDiskFull ? VaultError.diskFull(detail: error.description) : VaultError.io(detail: error.description)
         }
-        try copy(schema, into: staging, key: slots.masterKey, pageSize: slots.header.cipher.pageSize, progress: progress)
-        try verify(staging, against: schema, key: slots.masterKey, pageSize: slots.header.cipher.pageSize)
+        try copy(schema, into: staging, key: slots.masterKey, cipher: slots.header.cipher, progress: progress)
+        try verify(staging, against: schema, key: slots.masterKey, cipher: slots.header.cipher)
         for file in [staging.walPath, staging.shmPath] { unlink(file) }
 
         do {
@@ -106,7 +109,7 @@ public enum PlaintextEncryption {
         if removingOriginal { try removePlaintext(sourcePath) }
         let report = EncryptionReport(
             source: sourcePath, path: destination.path, headerPath: destination.headerPath, vaultID: slots.header.vaultID,
-            pageSize: slots.header.cipher.pageSize, userVersion: schema.userVersion,
+            pageSize: slots.header.cipher.pageSize, cipherCompatibility: slots.header.cipher.compatibility, userVersion: schema.userVersion,
             tables: schema.tables.map { EncryptionReport.Table(name: $0.name, rows: $0.rows) },
             slots: slots.header.slots.map { "\($0.id) \($0.kind.rawValue)" }, removedOriginal: removingOriginal)
         return PlaintextEncryptionResult(report: report, recoveryCode: slots.recoveryCode, keyringFailure: slots.keyringFailure)
@@ -114,10 +117,10 @@ public enum PlaintextEncryption {
 
     // MARK: - Copy
 
-    private static func copy(_ source: EncryptionSource, into staging: VaultLocation, key: MasterKey, pageSize: Int, progress: ProgressHandler?) throws {
+    private static func copy(_ source: EncryptionSource, into staging: VaultLocation, key: MasterKey, cipher: CipherSettings, progress: ProgressHandler?) throws {
         let sourcePath = source.database.path
         var options = Connection.Options()
-        options.pageSize = pageSize
+        options.cipher = cipher
         options.synchronous = "FULL"
         options.usesWAL = source.usesWAL
         let target: Connection
@@ -188,11 +191,11 @@ public enum PlaintextEncryption {
 
     // MARK: - Verify
 
-    private static func verify(_ staging: VaultLocation, against schema: EncryptionSource, key: MasterKey, pageSize: Int) throws {
+    private static func verify(_ staging: VaultLocation, against schema: EncryptionSource, key: MasterKey, cipher: CipherSettings) throws {
         func failure(_ detail: String) -> VaultError { .corrupt(detail: "the encrypted copy failed verification (\(detail)); nothing was kept") }
         var options = Connection.Options()
         options.isReadOnly = true
-        options.pageSize = pageSize
+        options.cipher = cipher
         let copy: Connection
         do { copy = try Connection(path: staging.path, key: key, options: options) } catch {
             throw failure("it does not open: \(error)")

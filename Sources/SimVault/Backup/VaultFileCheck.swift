@@ -18,11 +18,11 @@ struct VaultFileCheck {
     /// history), if it does.
     let migrationProblem: MigrationError?
 
-    static func run(_ location: VaultLocation, key: MasterKey, pageSize: Int, configuration: VaultConfiguration) throws(Failure) -> VaultFileCheck {
+    static func run(_ location: VaultLocation, key: MasterKey, cipher: CipherSettings, configuration: VaultConfiguration) throws(Failure) -> VaultFileCheck {
         let connection: Connection
         do {
             connection = try Vault.openConnection(
-                location: location, key: key, options: configuration.connectionOptions(readOnly: true, pageSize: pageSize))
+                location: location, key: key, options: configuration.connectionOptions(readOnly: true, cipher: cipher))
         } catch {
             throw Failure(detail: "it does not open: \(describe(error))")
         }

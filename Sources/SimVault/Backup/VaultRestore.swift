@@ -87,9 +87,11 @@ public enum VaultRestore {
         // one; on read-only media it cannot be, and the staged copy is
         // checked below anyway). What the restore trusts is the staged copy.
         let backupHeader = try Vault.loadHeader(backup, verifyingFiles: false)
-        let key: MasterKey
+        let key: MasterKey, cipher: CipherSettings
         do {
-            key = try KeyUnlocker(header: backupHeader, location: backup, configuration: options.configuration).unlock(unlock).masterKey
+            let unlocked = try KeyUnlocker(header: backupHeader, location: backup, configuration: options.configuration).unlock(unlock)
+            key = unlocked.masterKey
+            cipher = backupHeader.cipher(for: unlocked.keys[0].generation)
         } catch {
             throw VaultError(error)
         }
@@ -113,7 +115,7 @@ public enum VaultRestore {
         let header = try authenticatedStagedHeader(staged, of: backup, key: key, configuration: options.configuration)
         let check: VaultFileCheck
         do {
-            check = try VaultFileCheck.run(staged, key: key, pageSize: header.cipher.pageSize, configuration: options.configuration)
+            check = try VaultFileCheck.run(staged, key: key, cipher: cipher, configuration: options.configuration)
         } catch {
             throw VaultError.backupUnusable(path: backup.path, detail: error.detail.replacingOccurrences(of: staged.path, with: backup.path))
         }

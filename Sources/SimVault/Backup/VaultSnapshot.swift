@@ -122,7 +122,7 @@ extension VaultSnapshot {
     private static func foldWAL(of destination: VaultLocation, vault: Vault) throws {
         let connection = try Vault.openConnection(
             location: destination, key: vault.masterKey,
-            options: vault.configuration.connectionOptions(readOnly: false, pageSize: vault.header.cipher.pageSize))
+            options: vault.configuration.connectionOptions(readOnly: false, cipher: vault.cipher))
         try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         connection.close()
     }
@@ -145,7 +145,7 @@ extension VaultSnapshot {
         }
         let check: VaultFileCheck
         do {
-            check = try VaultFileCheck.run(destination, key: vault.masterKey, pageSize: vault.header.cipher.pageSize, configuration: vault.configuration)
+            check = try VaultFileCheck.run(destination, key: vault.masterKey, cipher: vault.cipher, configuration: vault.configuration)
         } catch {
             throw failure(error.detail)
         }

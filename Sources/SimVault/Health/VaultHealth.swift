@@ -64,6 +64,7 @@ private struct HealthRun {
         checkEngine()
         guard checkInterruptedRestore(), checkFilesPresent(), let loaded = checkHeader() else { return skipRest(after: "header") }
         header = loaded
+        guard checkCipher(loaded) else { return skipRest(after: "cipher") }
         let request = unlock.cachingSecrets()
         guard let unlocked = checkKeySource(request, header: loaded) else { return skipRest(after: "authenticity") }
         let (header, keys) = checkKeyRotation(request, authenticated: AuthenticatedHeader(header: loaded, unlocked: unlocked))
@@ -78,7 +79,7 @@ private struct HealthRun {
     }
 
     private static let allNames = [
-        "engine", "files", "header", "key source", "key check", "authenticity", "key rotation", "decrypt", "vault id",
+        "engine", "files", "header", "cipher", "key source", "key check", "authenticity", "key rotation", "decrypt", "vault id",
         "integrity", "foreign keys", "schema", "backup", "permissions", "size",
     ]
 
@@ -102,12 +103,39 @@ private struct HealthRun {
             add("engine", .failed, "the SQLite library in use is not SQLCipher (PRAGMA cipher_version is empty): keys would be ignored")
         } else if !engine.plainSQLiteLibraries.isEmpty {
             add("engine", .failed, "plain SQLite is loaded into this process (\(engine.plainSQLiteLibraries.joined(separator: ", "))): its symbols could bypass encryption")
+        } else if let reason = engine.unsupportedReason {
+            add("engine", .failed, reason)
         } else if !engine.refusesLinkedSideFiles {
             add("engine", .warning, "SQLCipher \(engine.cipherVersion) on SQLite \(engine.sqliteVersion), but its open() could not be set to refuse symbolic links at -wal/-shm names: only the check before opening guards them")
         } else {
             let provider = engine.cipherProvider.isEmpty ? "" : " (\(engine.cipherProvider))"
             add("engine", .ok, "SQLCipher \(engine.cipherVersion)\(provider) on SQLite \(engine.sqliteVersion)")
         }
+    }
+
+    /// Whether this engine reads the vault's cipher settings, and (as
+    /// information, never a warning) where they differ from the engine's
+    /// own defaults: every open applies them explicitly.
+    private mutating func checkCipher(_ header: KeyHeader) -> Bool {
+        let engine = EngineCheck.inspect()
+        let settings = header.cipher
+        guard let parsed = engine.engine, parsed.supports(settings) else {
+            let refusal = engine.engine?.refusal(for: settings) ?? .engineUnsupported(detail: "PRAGMA cipher_version says \"\(engine.cipherVersion)\"")
+            add("cipher", .failed, refusal.errorDescription ?? "\(refusal)")
+            return false
+        }
+        var detail = settings.summary
+        let differences = engine.differences(from: settings)
+        if differences.isEmpty {
+            detail += "; the engine's defaults"
+        } else {
+            detail += "; applied at every open, this engine's defaults differ (\(differences.joined(separator: ", ")))"
+        }
+        if let pending = header.rotation?.cipher, pending != settings {
+            detail += "; the pending key rotation moves to \(pending.summary)"
+        }
+        add("cipher", .ok, detail)
+        return true
     }
 
     /// Settles a restore a killed process left half-done; reported under
@@ -242,19 +270,19 @@ private struct HealthRun {
         return (header, authenticated.unlocked)
     }
 
-    private func openReader(_ key: MasterKey, header: KeyHeader) throws -> Connection {
+    private func openReader(_ key: UnlockedKey, header: KeyHeader) throws -> Connection {
         try Vault.openConnection(
-            location: location, key: key,
-            options: configuration.connectionOptions(readOnly: true, pageSize: header.cipher.pageSize))
+            location: location, key: key.masterKey,
+            options: configuration.connectionOptions(readOnly: true, cipher: header.cipher(for: key.generation)))
     }
 
     /// Opens the database with the unlocked key (during a rotation: with
     /// whichever of the two keys it accepts) and returns that key.
-    private mutating func checkDecrypts(_ unlocked: UnlockResult, header: KeyHeader) -> MasterKey? {
+    private mutating func checkDecrypts(_ unlocked: UnlockResult, header: KeyHeader) -> UnlockedKey? {
         do {
             let (connection, chosen) = try Vault.openConnection(
                 location: location, firstAcceptedOf: unlocked.keys, header: header,
-                options: configuration.connectionOptions(readOnly: true, pageSize: header.cipher.pageSize))
+                options: configuration.connectionOptions(readOnly: true, cipher: header.cipher))
             defer { connection.close() }
             add("decrypt", .ok, "the database decrypts with the master key")
             do {
@@ -267,14 +295,14 @@ private struct HealthRun {
             } catch {
                 add("vault id", .failed, "cannot read the vault id: \(describe(error))")
             }
-            return chosen.masterKey
+            return chosen
         } catch {
             add("decrypt", .failed, describe(error))
             return nil
         }
     }
 
-    private mutating func checkIntegrity(_ key: MasterKey, header: KeyHeader) {
+    private mutating func checkIntegrity(_ key: UnlockedKey, header: KeyHeader) {
         do {
             let connection = try openReader(key, header: header)
             defer { connection.close() }
@@ -300,7 +328,7 @@ private struct HealthRun {
         }
     }
 
-    private mutating func checkForeignKeys(_ key: MasterKey, header: KeyHeader) {
+    private mutating func checkForeignKeys(_ key: UnlockedKey, header: KeyHeader) {
         do {
             let connection = try openReader(key, header: header)
             defer { connection.close() }
@@ -316,7 +344,7 @@ private struct HealthRun {
         }
     }
 
-    private mutating func checkSchema(_ key: MasterKey, header: KeyHeader) {
+    private mutating func checkSchema(_ key: UnlockedKey, header: KeyHeader) {
         do {
             let connection = try openReader(key, header: header)
             defer { connection.close() }
@@ -339,7 +367,7 @@ private struct HealthRun {
     /// The age of the last verified backup: a warning once it is older than
     /// ``VaultHealth/backupMaximumAge`` (or when a vault that old was never
     /// backed up).
-    private mutating func checkBackup(_ key: MasterKey, header: KeyHeader) {
+    private mutating func checkBackup(_ key: UnlockedKey, header: KeyHeader) {
         do {
             let connection = try openReader(key, header: header)
             defer { connection.close() }
@@ -395,7 +423,7 @@ private struct HealthRun {
         }
     }
 
-    private mutating func checkSize(_ key: MasterKey, header: KeyHeader) {
+    private mutating func checkSize(_ key: UnlockedKey, header: KeyHeader) {
         do {
             let connection = try openReader(key, header: header)
             defer { connection.close() }

@@ -38,6 +38,9 @@ public struct VaultInfo: Sendable, Codable {
     public let vaultID: String
     public let pageSize: Int
     public let cipherCompatibility: Int
+    /// Every cipher setting, and what an outside client runs after
+    /// `PRAGMA key` to open the file.
+    public let cipher: CipherDescription
     public let headerVersion: Int
     public let keyID: String
     /// Unix milliseconds.
@@ -63,6 +66,7 @@ public struct VaultInfo: Sendable, Codable {
         case vaultID = "vault_id"
         case pageSize = "page_size"
         case cipherCompatibility = "cipher_compatibility"
+        case cipher
         case headerVersion = "header_version"
         case keyID = "key_id"
         case createdAt = "created_at"
@@ -117,6 +121,7 @@ public struct VaultInfo: Sendable, Codable {
         let info = VaultInfo(
             path: location.path, headerPath: location.headerPath, vaultID: header.vaultID,
             pageSize: header.cipher.pageSize, cipherCompatibility: header.cipher.compatibility,
+            cipher: CipherDescription(header.cipher, pending: header.rotation?.cipher),
             headerVersion: header.version, keyID: header.keyID, createdAt: header.createdAt,
             slots: header.slots.map { Slot(id: $0.id, type: $0.kind.rawValue, createdAt: $0.createdAt) },
             databaseBytes: VaultLocation.size(of: location.path) ?? 0,
@@ -125,5 +130,49 @@ public struct VaultInfo: Sendable, Codable {
             schemaVersion: schemaVersion, supportedSchemaVersion: Vault.supportedSchemaVersion,
             keySource: keySource, keyUnavailable: unavailable, headerAuthentication: authentication)
         return (info, keyError)
+    }
+}
+
+/// A vault's cipher settings as `info --json` shows them (`"cipher": {...}`).
+public struct CipherDescription: Sendable, Codable, Equatable {
+    public let compatibility: Int
+    public let pageSize: Int
+    public let rawKey: Bool
+    public let cipher: String
+    public let hmacAlgorithm: String
+    public let kdfAlgorithm: String
+    /// Bytes SQLCipher reserves at the end of every page (IV and HMAC).
+    public let reservedBytesPerPage: Int
+    /// What a SQLCipher 4 client runs after `PRAGMA key`.
+    public let sqlcipher4Pragmas: [String]
+    /// What a SQLCipher 3 client runs after `PRAGMA key`; nil when
+    /// SQLCipher 3 cannot read the file.
+    public let sqlcipher3Pragmas: [String]?
+    /// The settings of a pending key rotation that changes them.
+    public let pendingCompatibility: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case compatibility, cipher
+        case pageSize = "page_size"
+        case rawKey = "raw_key"
+        case hmacAlgorithm = "hmac_algorithm"
+        case kdfAlgorithm = "kdf_algorithm"
+        case reservedBytesPerPage = "reserved_bytes_per_page"
+        case sqlcipher4Pragmas = "sqlcipher4_pragmas"
+        case sqlcipher3Pragmas = "sqlcipher3_pragmas"
+        case pendingCompatibility = "pending_compatibility"
+    }
+
+    init(_ settings: CipherSettings, pending: CipherSettings?) {
+        compatibility = settings.compatibility
+        pageSize = settings.pageSize
+        rawKey = settings.rawKey
+        cipher = "AES-256-CBC"
+        hmacAlgorithm = settings.hmacAlgorithm
+        kdfAlgorithm = settings.kdfAlgorithm
+        reservedBytesPerPage = settings.reservedBytesPerPage
+        sqlcipher4Pragmas = settings.sqlcipher4Pragmas
+        sqlcipher3Pragmas = settings.sqlcipher3Pragmas
+        pendingCompatibility = pending?.compatibility
     }
 }

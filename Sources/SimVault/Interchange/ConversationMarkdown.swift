@@ -12,6 +12,10 @@ import Foundation
 /// ## user · 2025-11-23 10:00 UTC
 ///
 /// Find me a night train to Vienna
+///
+/// ## assistant (gpt-4o) · 2025-11-23 10:00 UTC · failed: the provider closed the connection
+///
+/// The Nightjet leaves at
 /// ```
 ///
 /// Message text is written as it is (it usually is Markdown already);
@@ -35,8 +39,14 @@ enum ConversationMarkdown {
             guard let message = message.object else { continue }
             var heading = message["role"]?.string ?? "message"
             if let model = message["model"]?.string { heading += " (\(model))" }
+            heading += " · \(time(message["created_at"]))"
+            // Only a reply that did not complete says so.
+            if let status = message["status"]?.string, status != Message.Status.complete.rawValue {
+                heading += " · \(status)"
+                if let reason = message["error_message"]?.string { heading += ": \(reason)" }
+            }
             lines.append("")
-            lines.append("## \(heading) · \(time(message["created_at"]))")
+            lines.append("## \(heading)")
             lines.append("")
             lines.append(message["content"]?.string ?? "")
             for attachment in message["attachments"]?.array ?? [] {

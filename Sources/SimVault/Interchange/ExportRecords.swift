@@ -15,7 +15,7 @@ enum ExportRecords {
     static let userColumns = "id, username, display_name, created_at, updated_at, last_login_at"
     static let agentColumns = "id, name, description, provider, model, system_prompt, config, is_active, created_at, updated_at"
     static let conversationColumns = "id, user_id, agent_id, title, kind, model, status, is_pinned, is_archived, extra, created_at, updated_at, last_message_at"
-    static let messageColumns = "id, position, role, content, content_type, model, tokens, metadata, created_at, updated_at"
+    static let messageColumns = "id, position, role, content, content_type, model, tokens, metadata, created_at, updated_at, status, error_message"
     static let attachmentColumns = "id, file_name, media_type, byte_count, sha256, created_at"
     static let runColumns = """
         id, workflow_id, workflow_version, agent_id, conversation_id, triggered_by, status, started_at, completed_at, \
@@ -71,6 +71,10 @@ enum ExportRecords {
         for messageRow in try db.fetchAll("SELECT \(messageColumns) FROM messages WHERE conversation_id = ? ORDER BY position", [id]) {
             var message = object(messageRow)
             let messageID: String = try messageRow.get("id")
+            if message["status"]?.string == Message.Status.streaming.rawValue {
+                // A reply still streaming: the text written so far.
+                message["content"] = .string(try messageRow.get("content", as: String.self) + ReplyChunks.text(ofMessage: messageID, in: db))
+            }
             let attachments = try db.fetchAll(
                 "SELECT \(attachmentColumns), data FROM attachments WHERE message_id = ? ORDER BY created_at, id", [messageID]
             ).map { row -> JSONValue in

@@ -161,11 +161,21 @@ struct RecordImporter {
         let metadata = try fields.optionalString("metadata")
         try fields.requireJSON(metadata, "metadata")
         let createdAt = try fields.optionalInt("created_at") ?? defaultTime
+        // Version 1 files have no status: their messages are complete. A
+        // reply that was streaming when it was exported streams nowhere here.
+        var status = Message.Status.complete
+        if let text = try fields.optionalString("status") {
+            guard let known = Message.Status(rawValue: text) else {
+                throw fields.invalid("unknown status \"\(text)\" (\(Message.Status.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            status = known == .streaming ? .interrupted : known
+        }
         try insert("messages", [
             "id": id, "conversation_id": conversationID, "position": try fields.optionalInt("position").map(Int.init) ?? defaultPosition,
             "role": role, "content": try fields.string("content"), "content_type": try fields.optionalString("content_type") ?? "text",
             "model": try fields.optionalString("model"), "tokens": try fields.optionalInt("tokens"), "metadata": metadata,
             "created_at": createdAt, "updated_at": try fields.optionalInt("updated_at") ?? createdAt,
+            "status": status.rawValue, "error_message": try fields.optionalString("error_message"),
         ], fields)
         imported.messages += 1
         for attachment in try fields.optionalArray("attachments") ?? [] {

@@ -61,8 +61,8 @@ extension Vault {
                         }
                     case "version":
                         version = try reader.readValue()
-                        guard version?.int64 == Int64(VaultExport.version) else {
-                            throw VaultError.invalidArgument(detail: "\(path) is a simvault export of format version \(JSONWriter.serialize(version ?? .null, style: .compact)); this simvault reads version \(VaultExport.version)")
+                        guard let number = version?.int64, VaultExport.readableVersions.contains(number) else {
+                            throw VaultError.invalidArgument(detail: "\(path) is a simvault export of format version \(JSONWriter.serialize(version ?? .null, style: .compact)); this simvault reads versions \(VaultExport.readableVersions.lowerBound) to \(VaultExport.readableVersions.upperBound)")
                         }
                     case "users", "agents", "conversations":
                         guard format != nil, version != nil else {
@@ -88,6 +88,7 @@ extension Vault {
                 guard format != nil, version != nil else {
                     throw VaultError.invalidArgument(detail: "\(path) is not a simvault export (no \"format\" and \"version\")")
                 }
+                try PendingMessages.indexIfDue(in: db)
                 let report = ImportReport(source: path, format: VaultExport.format, imported: importer.imported, alreadyPresent: importer.alreadyPresent, notes: [])
                 try AccessLog.record(report.auditEvent, actor: configuration.actor, in: db)
                 return report

@@ -25,13 +25,13 @@ public struct ExportReport: Sendable, Codable, Equatable {
     public let secretValuesIncluded: Bool
 }
 
-/// simvault's export format, version 1: one JSON document that
+/// simvault's export format, version 2: one JSON document that
 /// `simvault import conversations` reads back.
 ///
 /// ```json
 /// {
 ///   "format": "simvault-export",
-///   "version": 1,
+///   "version": 2,
 ///   "exported_at": "2025-11-23T10:00:00.000Z",
 ///   "vault_id": "…",
 ///   "scope": "conversation" | "all",
@@ -51,9 +51,18 @@ public struct ExportReport: Sendable, Codable, Equatable {
 ///
 /// The document is written as it is read (one conversation at a time), in
 /// one consistent snapshot of the vault.
+///
+/// Versions: 2 added each message's `status` (`complete`, `streaming`,
+/// `interrupted`, `failed`, `cancelled`) and `error_message`. Version 1
+/// files are still imported (their messages are complete); a simvault that
+/// reads only version 1 refuses version 2 files instead of dropping the
+/// statuses.
 public enum VaultExport {
     public static let format = "simvault-export"
-    public static let version = 1
+    /// The version this simvault writes.
+    public static let version = 2
+    /// The versions this simvault imports.
+    public static let readableVersions: ClosedRange<Int64> = 1...2
 }
 
 extension Vault {

@@ -29,7 +29,7 @@ struct DatabaseHeaderRecord: KeyHeaderRecord {
     /// connection to close, it removes the `-wal` and `-shm` files it found
     /// absent: the vault's files are left as they were.
     func lookUp(openingWith key: MasterKey, cipher: CipherSettings) -> KeyHeaderRecordLookup {
-        var options = configuration.connectionOptions(readOnly: false, pageSize: cipher.pageSize)
+        var options = configuration.connectionOptions(readOnly: false, cipher: cipher)
         options.usesWAL = false
         let connection: Connection
         do { connection = try Connection(path: location.path, key: key, options: options) } catch { return .notOpened }

@@ -29,10 +29,10 @@ enum ExclusiveAccess {
     /// - Throws: ``VaultError/busy(detail:)`` when the vault stays open
     ///   elsewhere; the open errors of ``Vault``.
     static func open(
-        location: VaultLocation, key: MasterKey, pageSize: Int, deadline: Date, onWait: () -> Void
+        location: VaultLocation, key: MasterKey, cipher: CipherSettings, deadline: Date, onWait: () -> Void
     ) throws -> Connection {
         var options = Connection.Options()
-        options.pageSize = pageSize
+        options.cipher = cipher
         options.locksExclusively = true
         // Each commit (the whole re-encryption is one) is fsynced before
         // the header may refer to its result.

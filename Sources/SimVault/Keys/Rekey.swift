@@ -18,6 +18,11 @@ public struct RekeyOptions: Sendable {
     /// Called as the rekey advances, from the calling thread and (during
     /// re-encryption) from a monitoring thread.
     public var progress: (@Sendable (RekeyProgress) -> Void)?
+    /// Move the database to these SQLCipher compatibility settings (3 or 4)
+    /// with the new key; nil keeps the current ones. A change is made by
+    /// copying the database into a new file (crash-safe like every rekey)
+    /// and needs an engine that writes the target settings (4: SQLCipher 4).
+    public var cipherCompatibility: Int?
 
     /// Options with the given passwords and callbacks; by default a rekey
     /// fails when a password slot's password is missing.
@@ -52,6 +57,11 @@ public struct RekeyReport: Sendable {
     public let previousKeyID: String
     /// Identifier of the new master key.
     public let keyID: String
+    /// The cipher settings before the rekey.
+    public let previousCipher: CipherSettings
+    /// The cipher settings now (they differ only with
+    /// ``RekeyOptions/cipherCompatibility``).
+    public let cipher: CipherSettings
     /// The slots that now hold the new key.
     public let slots: [KeySlotSummary]
     /// Password slots dropped because their password was not given.

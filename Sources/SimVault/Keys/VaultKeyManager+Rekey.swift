@@ -54,6 +54,7 @@ extension VaultKeyManager {
         // the new key.
         try authenticateAndRepair(in: &change, unlock: request)
         let header = change.header
+        let targetCipher = try targetCipher(compatibility: options.cipherCompatibility, header: header)
         guard let unlocked = change.unlocked else { preconditionFailure("authenticateAndRepair sets the unlock") }
         let oldKey = unlocked.masterKey
         // A password that unlocked the vault re-wraps its slot too, without
@@ -66,11 +67,11 @@ extension VaultKeyManager {
         progress(.wrappingSlots)
         let newKey = MasterKey.generate()
         let plan = try planSlots(header: header, oldKey: oldKey, newKey: newKey, candidates: candidates, options: options)
-        let rotation = KeyRotation(newKey: newKey, vaultID: header.vaultID, slots: plan.slots)
+        let rotation = KeyRotation(newKey: newKey, vaultID: header.vaultID, slots: plan.slots, cipher: targetCipher)
         let hasKeyringSlot = !header.slots(ofKind: .keyring).isEmpty
 
         let exclusive = try ExclusiveAccess.open(
-            location: location, key: oldKey, pageSize: header.cipher.pageSize, deadline: deadline,
+            location: location, key: oldKey, cipher: header.cipher, deadline: deadline,
             onWait: { progress(.waitingForOtherProcesses) })
         // Closed explicitly before the verification; closing is idempotent.
         defer { exclusive.close() }
@@ -104,30 +105,40 @@ extension VaultKeyManager {
         }
 
         let started = Date()
-        let monitor = options.progress.map {
+        let monitor = targetCipher != nil ? nil : options.progress.map {
             WALProgressMonitor(walPath: location.walPath, pageSize: header.cipher.pageSize, pageCount: pageCount, report: $0)
         }
         // Errors here are not final: the verification below finds out from
         // the file which key it uses, and finishes or rolls back.
         var reencryptionError: (any Error)?
+        var replacedFileLock: VaultExclusiveUse?
         do {
-            try exclusive.rekeyUnverified(to: newKey)
-            try exclusive.checkpointAndTruncateWAL()
+            if let targetCipher {
+                replacedFileLock = try replaceWithEncryptedCopy(
+                    of: exclusive, newKey: newKey, cipher: targetCipher, pageCount: pageCount, progress: options.progress)
+            } else {
+                try exclusive.rekeyUnverified(to: newKey)
+                try exclusive.checkpointAndTruncateWAL()
+            }
         } catch {
             reencryptionError = error
         }
         monitor?.stop()
         exclusive.close()
+        replacedFileLock?.release()
         let seconds = Date().timeIntervalSince(started)
 
         progress(.verifying)
-        let event = AccessEvent(action: "key.rekey", resource: header.vaultID, detail: [
+        var event = AccessEvent(action: "key.rekey", resource: header.vaultID, detail: [
             "from_key_id": header.keyID, "to_key_id": rotation.keyID, "pages": String(pageCount),
             "slots": plan.slots.map { "\($0.id):\($0.kind.rawValue)" }.joined(separator: ","),
             "dropped_slots": plan.dropped.map { "\($0.id):\($0.kind.rawValue)" }.joined(separator: ","),
         ])
+        if let targetCipher { event.detail["cipher_compatibility"] = "\(header.cipher.compatibility)->\(targetCipher.compatibility)" }
         var warnings = change.repaired?.warnings ?? []
-        switch try verifyReencryption(oldKey: oldKey, newKey: newKey, header: change.header.promotingRotation(), event: event) {
+        switch try verifyReencryption(
+            oldKey: oldKey, oldCipher: header.cipher, newKey: newKey, newCipher: targetCipher ?? header.cipher,
+            recording: change.header.promotingRotation(), event: event) {
         case .newKey(let logProblem):
             if let logProblem { warnings.append(logProblem) }
         case .oldKey:
@@ -143,7 +154,7 @@ extension VaultKeyManager {
             warnings.append(problem)
         }
         return RekeyReport(
-            previousKeyID: header.keyID, keyID: rotation.keyID,
+            previousKeyID: header.keyID, keyID: rotation.keyID, previousCipher: header.cipher, cipher: targetCipher ?? header.cipher,
             slots: plan.slots.map { KeySlotSummary($0) }, droppedSlots: plan.dropped.map { KeySlotSummary($0) },
             pageCount: pageCount, databaseBytes: VaultLocation.size(of: location.path) ?? 0,
             reencryptionSeconds: seconds, repairedRotation: change.repaired, warnings: warnings)
@@ -258,12 +269,17 @@ extension VaultKeyManager {
     ///
     /// - Throws: ``VaultError/corrupt(detail:)`` when neither key gives a
     ///   sound database; the header then still records both keys.
-    private func verifyReencryption(oldKey: MasterKey, newKey: MasterKey, header: KeyHeader, event: AccessEvent) throws -> ReencryptionOutcome {
+    private func verifyReencryption(
+        oldKey: MasterKey, oldCipher: CipherSettings, newKey: MasterKey, newCipher: CipherSettings,
+        recording header: KeyHeader, event: AccessEvent
+    ) throws -> ReencryptionOutcome {
         let stillRecorded = "The key header still records both keys; `simvault health` reports the state."
-        let readOnly = configuration.connectionOptions(readOnly: true, pageSize: header.cipher.pageSize)
-        func opens(_ key: MasterKey) throws -> Bool {
+        let readOnly = configuration.connectionOptions(readOnly: true, cipher: newCipher)
+        func opens(_ key: MasterKey, _ cipher: CipherSettings) throws -> Bool {
+            var options = readOnly
+            options.cipher = cipher
             do {
-                try Connection(path: location.path, key: key, options: readOnly).close()
+                try Connection(path: location.path, key: key, options: options).close()
                 return true
             } catch let error as SQLiteError where error.isNotADatabase {
                 return false
@@ -271,11 +287,11 @@ extension VaultKeyManager {
                 throw VaultError.classify(error, path: location.path) ?? VaultError.io(detail: "cannot verify \(location.path): \(error.message) \(stillRecorded)")
             }
         }
-        guard try opens(newKey) else {
-            if try opens(oldKey) { return .oldKey }
+        guard try opens(newKey, newCipher) else {
+            if try opens(oldKey, oldCipher) { return .oldKey }
             throw VaultError.corrupt(detail: "after re-encryption neither the old nor the new key opens \(location.path). \(stillRecorded)")
         }
-        guard try !opens(oldKey) else {
+        guard try !opens(oldKey, oldCipher) else {
             throw VaultError.corrupt(detail: "after re-encryption both keys open \(location.path). \(stillRecorded)")
         }
         let check: [String]
@@ -289,7 +305,7 @@ extension VaultKeyManager {
         guard check == ["ok"] else {
             throw VaultError.corrupt(detail: "the re-encrypted database fails quick_check: \(check.prefix(3).joined(separator: "; ")). \(stillRecorded)")
         }
-        return .newKey(logProblem: recordEvent(event, key: newKey, header: header) { db in
+        return .newKey(logProblem: recordEvent(event, key: newKey, header: header, cipher: newCipher) { db in
             try SecretKeyRotation.finish(keeping: newKey, in: db)
         })
     }

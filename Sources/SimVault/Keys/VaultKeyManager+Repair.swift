@@ -111,6 +111,7 @@ extension VaultKeyManager {
         } else if !change.header.isAuthenticatedFormat {
             try upgradeHeader(in: &change)
         }
+        removeAbandonedEncryptedCopies()
         // Orphans only come from keyring slots; a vault without one never
         // makes the keyring wait.
         if unlock.usesKeyring, !change.header.slots(ofKind: .keyring).isEmpty {
@@ -182,7 +183,7 @@ extension VaultKeyManager {
         let old = change.header
         do {
             let connection = try Vault.openConnection(
-                location: location, key: key, options: configuration.connectionOptions(readOnly: false, pageSize: old.cipher.pageSize))
+                location: location, key: key, options: configuration.connectionOptions(readOnly: false, cipher: old.cipher))
             defer { connection.close() }
             try Vault.verifyIdentity(of: connection, header: old, location: location)
         } catch {
@@ -196,18 +197,25 @@ extension VaultKeyManager {
     /// Which of the unlocked keys opens the database (read-only probes), or
     /// nil when none does.
     func keyInUse(of unlocked: UnlockResult, header: KeyHeader) throws -> UnlockedKey? {
-        let options = configuration.connectionOptions(readOnly: true, pageSize: header.cipher.pageSize)
+        var unreadable: VaultError?
         for key in unlocked.keys {
+            let options = configuration.connectionOptions(readOnly: true, cipher: header.cipher(for: key.generation))
             do {
                 let connection = try Connection(path: location.path, key: key.masterKey, options: options)
                 connection.close()
                 return key
             } catch let error as SQLiteError where error.isNotADatabase {
                 continue
+            } catch let error as VaultError where error.isCipherNewerThanEngine {
+                // This engine cannot try that key's settings; another key
+                // may decide. If none opens, that, not damage, is the cause.
+                unreadable = error
+                continue
             } catch let error as SQLiteError {
                 throw VaultError.classify(error, path: location.path) ?? VaultError.io(detail: "cannot open \(location.path): \(error.message)")
             }
         }
+        if let unreadable { throw unreadable }
         return nil
     }
 
@@ -217,7 +225,7 @@ extension VaultKeyManager {
 
     /// Whether `key` opens the database.
     private func opensDatabase(_ key: MasterKey, header: KeyHeader) -> Bool {
-        if case .opened = record.lookUp(openingWith: key, cipher: header.cipher) { return true }
+        if case .opened = record.lookUp(openingWith: key, cipher: header.cipher(for: header.generation(of: key) ?? .current)) { return true }
         return false
     }
 

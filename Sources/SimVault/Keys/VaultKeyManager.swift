@@ -164,16 +164,19 @@ public struct VaultKeyManager: Sendable {
         do { change.header = try change.file.replace(with: header, authenticatedWith: keys) } catch { throw VaultError(error) }
     }
 
-    /// Records `event` in the access log with `key`, on a connection of its
-    /// own, and `header` as the last header written (``DatabaseHeaderRecord``:
-    /// after the header file, in the same transaction as the log row).
-    /// Returns a warning instead of throwing: by the time it runs the change
-    /// itself is already durable.
-    func recordEvent(_ event: AccessEvent, key: MasterKey, header: KeyHeader, extra: (Connection) throws -> Void = { _ in }) -> String? {
+    /// Records `event` in the access log with `key` (and the database's
+    /// `cipher` settings, by default the header's for that key), on a
+    /// connection of its own, and `header` as the last header written
+    /// (``DatabaseHeaderRecord``: after the header file, in the same
+    /// transaction as the log row). Returns a warning instead of throwing: by
+    /// the time it runs the change itself is already durable.
+    func recordEvent(
+        _ event: AccessEvent, key: MasterKey, header: KeyHeader, cipher: CipherSettings? = nil, extra: (Connection) throws -> Void = { _ in }
+    ) -> String? {
         do {
             let connection = try Vault.openConnection(
                 location: location, key: key,
-                options: configuration.connectionOptions(readOnly: false, pageSize: header.cipher.pageSize))
+                options: configuration.connectionOptions(readOnly: false, cipher: cipher ?? header.cipher(for: header.generation(of: key) ?? .current)))
             defer { connection.close() }
             try connection.inTransaction(.immediate) {
                 try extra(connection)

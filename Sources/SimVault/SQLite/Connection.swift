@@ -13,10 +13,18 @@ public import VaultKeys
 /// `Database.setUp`):
 /// 1. ``verifyCipherEngine()``: `PRAGMA cipher_version` must answer, or the
 ///    process is running the plain SQLite library and a key would be ignored;
-/// 2. apply the key as a raw key and set `cipher_page_size`;
+///    its version is parsed (``CipherEngine``);
+/// 2. apply the key as a raw key, then the cipher settings the key header
+///    records, explicitly for the engine in use (``applyCipherSettings(_:)``:
+///    `cipher_compatibility` on SQLCipher 4, then the page size), and read
+///    them back; an engine that cannot read those settings is refused here,
+///    before any page is read;
 /// 3. ``validateFormat()``: read `sqlite_master`, so that a wrong key or a
 ///    damaged first page fails at open, not at some later query;
-/// 4. ``applyPragmas()``: WAL, synchronous, foreign keys, secure delete,
+/// 4. ``verifyFileStillInPlace()``: the file this connection waited for is
+///    still the one at its path (a `rekey --cipher-compat` or a `restore`
+///    may have replaced it meanwhile);
+/// 5. ``applyPragmas()``: WAL, synchronous, foreign keys, secure delete,
 ///    temp store, cache size.
 /// If any step fails the handle is closed before the error is thrown.
 public final class Connection {
@@ -26,8 +34,9 @@ public final class Connection {
         public var isReadOnly = false
         /// Create the file when missing.
         public var createsFile = false
-        /// `PRAGMA cipher_page_size` (not stored in the file).
-        public var pageSize = 4096
+        /// The cipher settings of the file (not stored in it): applied
+        /// explicitly right after the key.
+        public var cipher = CipherSettings()
         /// Page cache size in KiB (`PRAGMA cache_size = -N`). Cache size is
         /// the main performance lever of SQLCipher: every cache miss costs a
         /// page decryption and HMAC check.
@@ -61,6 +70,8 @@ public final class Connection {
     }
 
     let handle: OpaquePointer
+    /// The SQLCipher this connection runs on.
+    public private(set) var engine: CipherEngine?
     /// Path of the database file.
     public let path: String
     /// Whether the connection was opened read-only.
@@ -72,7 +83,12 @@ public final class Connection {
     /// the benchmark's plaintext baseline and by `encrypt`'s source).
     ///
     /// - Throws: ``SQLiteError`` (`isNotADatabase` for a wrong key or damaged
-    ///   first page), or ``VaultError/engineNotSQLCipher(detail:)``.
+    ///   first page), ``VaultError/engineNotSQLCipher(detail:)``, and with a
+    ///   key ``VaultError/engineUnsupported(detail:)`` or
+    ///   ``VaultError/cipherNewerThanEngine(compatibility:engine:)`` (the
+    ///   engine cannot read these settings; nothing was read),
+    ///   ``VaultError/busy(detail:)`` (the file was replaced while this
+    ///   connection waited for it).
     public init(path: String, key: MasterKey?, options: Options = Options()) throws {
         // Before SQLite opens anything: no link at a side file's name is followed.
         _ = SideFileLinks.areRefused
@@ -101,10 +117,10 @@ public final class Connection {
         do {
             sqlite3_extended_result_codes(handle, 1)
             sqlite3_busy_timeout(handle, options.busyTimeoutMilliseconds)
-            try verifyCipherEngine()
+            engine = try verifyCipherEngine()
             if let key, !options.unsafeIgnoresKey {
                 try applyKey(key)
-                try execute("PRAGMA cipher_page_size = \(options.pageSize)")
+                try applyCipherSettings(options.cipher)
             }
             // > If EXCLUSIVE locking mode is set prior to the first WAL-mode
             // > database access, then SQLite never attempts to call any of
@@ -112,10 +128,15 @@ public final class Connection {
             // > wal-index is ever created. (sqlite.org/wal.html)
             if options.locksExclusively { try execute("PRAGMA locking_mode = EXCLUSIVE") }
             try validateFormat()
+            try verifyFileStillInPlace()
             try applyPragmas(options)
         } catch {
-            sqlite3_close(handle)
-            isClosed = true
+            // The open steps leave prepared statements in the cache, and
+            // sqlite3_close refuses (SQLITE_BUSY) to close a handle with
+            // unfinalized statements: the handle, and on SQLite 3.51 the
+            // SHARED lock a failed exclusive open had taken, would leak and
+            // keep this process's own retry waiting for itself.
+            close()
             throw error
         }
     }
@@ -134,14 +155,49 @@ public final class Connection {
 
     // MARK: - Open steps
 
-    /// Refuses to continue unless the linked library is SQLCipher.
-    func verifyCipherEngine() throws {
+    /// Refuses to continue unless the linked library is SQLCipher, and
+    /// returns its parsed version (nil when it has no number; such an
+    /// engine is refused once a key is to be applied).
+    func verifyCipherEngine() throws -> CipherEngine? {
         // Uncached: this runs before the key is applied.
         let statement = try prepare("PRAGMA cipher_version")
         let version = try statement.step() ? statement.string(0) : nil
         guard let version, !version.isEmpty else {
             throw VaultError.engineNotSQLCipher(
                 detail: "PRAGMA cipher_version returned nothing: the process is using a SQLite library without SQLCipher, which would ignore the key and write plaintext")
+        }
+        let engine = CipherEngine(cipherVersion: version)
+        if let engine, engine.major >= 4 {
+            // SQLCipher 4 logs to stderr at level WARN by default: a key
+            // that does not open the file ("hmac check failed", expected
+            // while a rotation leaves two keys to try, and in rekey's own
+            // check that the old key no longer opens it) would print ERROR
+            // lines under a command that succeeds. Failures reach simvault
+            // as result codes and are reported from those. (Process-wide.)
+            try execute("PRAGMA cipher_log_level = NONE")
+        }
+        return engine
+    }
+
+    /// Applies `settings` for this engine right after the key, then reads
+    /// them back: an engine that ignored one of them is named, never left to
+    /// fail later as "corrupt".
+    ///
+    /// > SQLCipher 4: "PRAGMA cipher_compatibility = 3 ... will cause SQLCipher
+    /// > to use the default settings from SQLCipher major version 3"
+    /// > (zetetic.net/sqlcipher/sqlcipher-api/#cipher_compatibility)
+    private func applyCipherSettings(_ settings: CipherSettings) throws {
+        guard let engine else {
+            throw VaultError.engineUnsupported(detail: "PRAGMA cipher_version says \"\(String(describing: try? cipherVersion()))\", which is not a version number")
+        }
+        guard engine.supports(settings) else { throw engine.refusal(for: settings) }
+        for pragma in engine.pragmas(applying: settings) { try execute(pragma) }
+        for reading in engine.expectedReadings(for: settings) {
+            let value: String? = try scalar("PRAGMA \(reading.pragma)")
+            guard value == reading.value else {
+                throw VaultError.engineUnsupported(
+                    detail: "\(engine) did not take the vault's cipher settings (\(settings.summary)): PRAGMA \(reading.pragma) is \(value ?? "nothing"), expected \(reading.value)")
+            }
         }
     }
 
@@ -156,6 +212,23 @@ public final class Connection {
     /// Reads the schema so that a wrong key fails now.
     private func validateFormat() throws {
         _ = try fetchOne("SELECT count(*) FROM sqlite_master")
+    }
+
+    /// Refuses a file that was renamed over or unlinked while this
+    /// connection waited for its lock: SQLite opened the old file, which is
+    /// no longer the vault, and its WAL and shared memory are found by name,
+    /// so writing through it could put the old file's pages into the new
+    /// file's WAL. Only a key change that copies the database
+    /// (`rekey --cipher-compat`) and `restore` replace a vault's file.
+    ///
+    /// > SQLITE_FCNTL_HAS_MOVED: "interprets its argument as a pointer to an
+    /// > integer and it writes a boolean into that integer depending on
+    /// > whether or not the file has been renamed, moved, or deleted since
+    /// > it was first opened." (sqlite.org/c3ref/c_fcntl_begin_atomic_write.html)
+    private func verifyFileStillInPlace() throws {
+        var moved: Int32 = 0
+        guard sqlite3_file_control(handle, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK, moved != 0 else { return }
+        throw VaultError.busy(detail: "\(path) was replaced by another simvault process (a key change or a restore) while this one waited to open it; run the command again")
     }
 
     private func applyPragmas(_ options: Options) throws {

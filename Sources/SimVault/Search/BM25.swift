@@ -66,19 +66,75 @@ struct BM25 {
         func averageLength(_ column: Int) -> Double { averages[column] }
     }
 
+    /// The collection-wide values of a query, as FTS4's matchinfo gives
+    /// them: rows (`n`), each column's average length (`a`), and per phrase
+    /// and column the rows with at least one hit (third value of `x`).
+    struct Collection: Equatable {
+        var rows: Double
+        var averages: [Double]
+        /// Index `phrase * columns + column`.
+        var documents: [Double]
+
+        /// The values any row's matchinfo carries.
+        init(_ match: Match) {
+            rows = match.rows
+            averages = (0..<match.columns).map { match.average($0) }
+            documents = (0..<match.phrases).flatMap { phrase in (0..<match.columns).map { match.documents(phrase, $0) } }
+        }
+
+        /// The values of two disjoint sets of rows together, from each
+        /// one's `%_stat` totals and hit counts: what FTS4 reports once both
+        /// are in one table. The average is FTS4's integer one,
+        /// `(u32)(((u32)(tokens & 0xffffffff) + rows/2) / rows)`.
+        init(_ first: Totals, _ second: Totals, documents: [Double]) {
+            let rowCount = first.rows + second.rows
+            rows = Double(rowCount)
+            averages = zip(first.tokens, second.tokens).map { pair in
+                guard rowCount > 0 else { return 0 }
+                let tokens = Int64(UInt32(truncatingIfNeeded: pair.0 + pair.1))
+                return Double(UInt32(truncatingIfNeeded: (tokens + rowCount / 2) / rowCount))
+            }
+            self.documents = documents
+        }
+    }
+
+    /// An FTS4 table's `%_stat` row 0: its row count and each column's
+    /// total length in tokens (FTS varints).
+    struct Totals: Equatable {
+        var rows: Int64
+        var tokens: [Int64]
+
+        /// Nil when the blob is damaged; an empty table has no blob, and
+        /// then `columns` zeros.
+        init?(_ blob: UnsafeRawBufferPointer?, columns: Int) {
+            guard let blob else {
+                rows = 0
+                tokens = Array(repeating: 0, count: columns)
+                return
+            }
+            let values = BM25.varints(blob)
+            guard values.count >= columns + 1 else { return nil }
+            rows = values[0]
+            tokens = Array(values[1...columns])
+        }
+    }
+
     /// The query-wide values, taken from any row's matchinfo.
     func query(_ match: Match) -> Query {
+        query(Collection(match), phrases: match.phrases, columns: match.columns)
+    }
+
+    /// The query-wide values of `collection`.
+    func query(_ collection: Collection, phrases: Int, columns: Int) -> Query {
         var factors: [Double] = []
-        for phrase in 0..<match.phrases {
-            for column in 0..<match.columns {
-                let documents = match.documents(phrase, column)
-                let idf = log(1 + (match.rows - documents + 0.5) / (documents + 0.5))
+        for phrase in 0..<phrases {
+            for column in 0..<columns {
+                let documents = collection.documents[phrase * columns + column]
+                let idf = log(1 + (collection.rows - documents + 0.5) / (documents + 0.5))
                 factors.append((column < columnWeights.count ? columnWeights[column] : 1) * idf)
             }
         }
-        return Query(
-            phrases: match.phrases, columns: match.columns, factors: factors,
-            averages: (0..<match.columns).map { max(match.average($0), 1) })
+        return Query(phrases: phrases, columns: columns, factors: factors, averages: collection.averages.map { max($0, 1) })
     }
 
     /// The row's score, given each column's length in tokens.
@@ -110,19 +166,39 @@ struct BM25 {
     /// varint (7 bits a byte, least significant first) per column. Nil when
     /// the blob is too short.
     static func columnLength(_ blob: UnsafeRawBufferPointer, column: Int) -> Double? {
+        var length: Double?
+        forEachVarint(blob) { index, value in
+            if index == column { length = Double(value) }
+            return index < column
+        }
+        return length
+    }
+
+    /// Every complete FTS varint of `blob`, in order.
+    static func varints(_ blob: UnsafeRawBufferPointer) -> [Int64] {
+        var values: [Int64] = []
+        forEachVarint(blob) { _, value in
+            values.append(Int64(bitPattern: value))
+            return true
+        }
+        return values
+    }
+
+    /// Calls `body` with the index and value of each complete FTS varint of
+    /// `blob` while it returns true; stops at a varint longer than 64 bits.
+    private static func forEachVarint(_ blob: UnsafeRawBufferPointer, _ body: (Int, UInt64) -> Bool) {
         var value: UInt64 = 0, shift: UInt64 = 0, index = 0
         for byte in blob {
             value |= UInt64(byte & 0x7F) << shift
             if byte & 0x80 != 0 {
                 shift += 7
-                if shift > 63 { return nil }
+                if shift > 63 { return }
                 continue
             }
-            if index == column { return Double(value) }
+            guard body(index, value) else { return }
             index += 1
             value = 0
             shift = 0
         }
-        return nil
     }
 }

@@ -13,10 +13,10 @@
 /// so the comparison measures only how each reaches SQLite.
 package struct MatchRanking {
     private let ranking: BM25
-    private var statistics: BM25.Query?
     /// Every match's matchinfo words, back to back.
     private var words: [UInt32] = []
-    private var candidates: [RankCandidate] = []
+    /// Each match's docid and where its words are.
+    private var matches: [(docid: Int64, offset: Int, count: Int)] = []
 
     package init(columnWeights: [Double]) { ranking = BM25(columnWeights: columnWeights) }
 
@@ -27,10 +27,23 @@ package struct MatchRanking {
     /// copied. Blobs shorter than their own counts say are ignored.
     package mutating func add(docid: Int64, matchinfo: UnsafeRawBufferPointer) {
         guard let match = BM25.Match(matchinfo) else { return }
-        let shared = statistics ?? ranking.query(match)
-        statistics = shared
-        candidates.append(RankCandidate(docid: docid, bound: ranking.upperBound(match, shared), offset: words.count, count: match.words.count))
+        matches.append((docid, words.count, match.words.count))
         words.append(contentsOf: match.words)
+    }
+
+    /// Adds the matches of `other` (of the same query, in another table).
+    mutating func add(contentsOf other: MatchRanking) {
+        matches += other.matches.map { ($0.docid, $0.offset + words.count, $0.count) }
+        words += other.words
+    }
+
+    /// The collection-wide values the first match carries (nil when there
+    /// is no match).
+    var collection: BM25.Collection? {
+        guard let first = matches.first else { return nil }
+        return words.withUnsafeBufferPointer { all in
+            BM25.Collection(BM25.Match(words: UnsafeBufferPointer(rebasing: all[first.offset..<first.offset + first.count])))
+        }
     }
 
     /// Step 2: exact scores by falling bound, while one can still enter the
@@ -42,21 +55,37 @@ package struct MatchRanking {
     package func best(
         _ limit: Int, docsize: (Int64, (UnsafeRawBufferPointer?) -> Double) throws -> Double
     ) rethrows -> [(docid: Int64, score: Double)] {
-        guard let statistics else { return [] }
-        var top = TopMatches(limit: limit)
-        var queue = CandidateQueue(candidates)
-        try words.withUnsafeBufferPointer { all in
+        try best(limit, in: nil, docsize: docsize)
+    }
+
+    /// ``best(_:docsize:)`` with the collection-wide values of `collection`
+    /// instead of those of the matches' own table (nil: theirs): for
+    /// matches from two tables ranked as if they were one.
+    func best(
+        _ limit: Int, in collection: BM25.Collection?, docsize: (Int64, (UnsafeRawBufferPointer?) -> Double) throws -> Double
+    ) rethrows -> [(docid: Int64, score: Double)] {
+        guard let first = matches.first else { return [] }
+        return try words.withUnsafeBufferPointer { all in
+            func match(_ offset: Int, _ count: Int) -> BM25.Match {
+                BM25.Match(words: UnsafeBufferPointer(rebasing: all[offset..<offset + count]))
+            }
+            let shape = match(first.offset, first.count)
+            let statistics = collection.map { ranking.query($0, phrases: shape.phrases, columns: shape.columns) } ?? ranking.query(shape)
+            var top = TopMatches(limit: limit)
+            var queue = CandidateQueue(matches.map {
+                RankCandidate(docid: $0.docid, bound: ranking.upperBound(match($0.offset, $0.count), statistics), offset: $0.offset, count: $0.count)
+            })
             while let candidate = queue.pop(), top.admits(bound: candidate.bound, docid: candidate.docid) {
-                let match = BM25.Match(words: UnsafeBufferPointer(rebasing: all[candidate.offset..<candidate.offset + candidate.count]))
+                let found = match(candidate.offset, candidate.count)
                 let score = try docsize(candidate.docid) { blob in
-                    ranking.score(match, statistics) { column in
+                    ranking.score(found, statistics) { column in
                         blob.flatMap { BM25.columnLength($0, column: column) } ?? statistics.averageLength(column)
                     }
                 }
                 top.insert(docid: candidate.docid, score: score)
             }
+            return top.matches
         }
-        return top.matches
     }
 }
 

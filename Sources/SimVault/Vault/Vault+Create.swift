@@ -15,6 +15,10 @@ public struct VaultCreationOptions: Sendable {
     public var passwordKDF = PasswordKDF()
     /// Create a recovery slot and return its code (shown once).
     public var createsRecoveryCode = true
+    /// The cipher settings of the new file, recorded in its key header.
+    /// Compatibility 3 (the default) opens on SQLCipher 3.4 and 4.x alike;
+    /// 4 needs SQLCipher 4 to create and to open.
+    public var cipher = CipherSettings()
     /// Connection tuning of the returned vault.
     public var configuration = VaultConfiguration()
     /// Build the schema only up to this version (nil: the latest). Only the
@@ -51,9 +55,11 @@ extension Vault {
     ///
     /// - Throws: ``VaultError`` — `.alreadyExists`, `.noKeySource`, `.io`,
     ///   `.diskFull`, `.untrustedFile` (a link or another user's file under
-    ///   one of the vault's names).
+    ///   one of the vault's names), `.invalidArgument` (cipher settings this
+    ///   SQLCipher cannot write), `.engineUnsupported`.
     public static func create(at location: VaultLocation, options: VaultCreationOptions = VaultCreationOptions()) throws -> VaultCreation {
         try VaultFiles.verifyAbsent(location)
+        try EngineCheck.inspect().requireSupport(forCreating: options.cipher)
         let slots = try NewKeySlots.make(for: location, options: options)
         let masterKey = slots.masterKey, header = slots.header
         var cleanup = CreationCleanup(slots: slots)
@@ -98,7 +104,7 @@ extension Vault {
         } catch {
             throw error.isDiskFull ? VaultError.diskFull(detail: error.description) : VaultError.io(detail: error.description)
         }
-        var options = configuration.connectionOptions(readOnly: false, pageSize: header.cipher.pageSize)
+        var options = configuration.connectionOptions(readOnly: false, cipher: header.cipher)
         options.synchronous = "FULL"
         let connection: Connection
         do {
@@ -186,7 +192,7 @@ struct NewKeySlots {
     static func make(for location: VaultLocation, options: VaultCreationOptions) throws -> NewKeySlots {
         let masterKey = MasterKey.generate()
         let vaultID = UUID().uuidString.lowercased()
-        var header = KeyHeader(vaultID: vaultID, masterKey: masterKey)
+        var header = KeyHeader(vaultID: vaultID, masterKey: masterKey, cipher: options.cipher)
         var keyringFailure: KeyringFailure?
         var stored = false
         if options.usesKeyring {

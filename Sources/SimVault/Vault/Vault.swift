@@ -27,10 +27,17 @@ public final class Vault: Sendable {
     public let unlockResult: UnlockResult
     /// The configuration the vault was opened with.
     public let configuration: VaultConfiguration
+    /// The cipher settings of the database as opened: the header's, or
+    /// those of a pending rotation's key when an interrupted
+    /// `rekey --cipher-compat` already replaced the database.
+    public let cipher: CipherSettings
 
     let masterKey: MasterKey
     let writer: SerializedConnection
     private let readers: ReaderPool
+    /// In-memory indexes of the messages not yet in `messages_fts`, for
+    /// search (one per concurrent search).
+    let pendingMessageIndexes = PendingMessageIndexPool()
 
     /// Database path.
     public var path: String { location.path }
@@ -58,7 +65,9 @@ public final class Vault: Sendable {
     /// back the rotation). If a `rekey` in another process replaced the
     /// header and re-encrypted the database while this call waited, the
     /// header is read again and the unlock repeated once. A `restore` that
-    /// was killed half-way is settled first (``RestoreJournal``).
+    /// was killed half-way is settled first (``RestoreJournal``), and replies
+    /// whose process died while they streamed are marked interrupted and
+    /// indexed afterwards (``MessageReply``): the only writes an open makes.
     ///
     /// Before anything is opened, every file under the vault's names must be
     /// a regular file of this user (``VaultFiles``): a symbolic link planted
@@ -70,7 +79,9 @@ public final class Vault: Sendable {
     public static func open(
         at location: VaultLocation, unlock: UnlockRequest, configuration: VaultConfiguration = VaultConfiguration()
     ) throws -> Vault {
-        try open(at: location, unlock: unlock, configuration: configuration, settlingInterruptedRestore: true)
+        let vault = try open(at: location, unlock: unlock, configuration: configuration, settlingInterruptedRestore: true)
+        vault.settleInterruptedReplies()
+        return vault
     }
 
     /// `open`; `settlingInterruptedRestore` is false only for the restore
@@ -132,15 +143,16 @@ public final class Vault: Sendable {
 
         let (writerConnection, chosen) = try Self.openConnection(
             location: location, firstAcceptedOf: unlockResult.keys, header: header,
-            options: configuration.connectionOptions(readOnly: false, pageSize: header.cipher.pageSize))
+            options: configuration.connectionOptions(readOnly: false, cipher: header.cipher))
         self.unlockResult = unlockResult.selecting(chosen)
         masterKey = chosen.masterKey
+        cipher = header.cipher(for: chosen.generation)
         try Self.verifyIdentity(of: writerConnection, header: header, location: location)
         try Self.verifySchemaHistory(of: writerConnection, location: location)
         writer = SerializedConnection(writerConnection)
 
         let key = chosen.masterKey
-        let readerOptions = configuration.connectionOptions(readOnly: true, pageSize: header.cipher.pageSize)
+        let readerOptions = configuration.connectionOptions(readOnly: true, cipher: cipher)
         readers = ReaderPool(maximumCount: configuration.maximumReaderCount) {
             try Self.openConnection(location: location, key: key, options: readerOptions)
         }
@@ -163,19 +175,28 @@ public final class Vault: Sendable {
         }
     }
 
-    /// Opens one connection with the first of `keys` the database accepts.
-    /// There is more than one key only while a rotation is pending; a key
-    /// the database rejects then means "the other key". When every key is
-    /// rejected it is damage (reported by ``openConnection(location:key:options:)``),
-    /// unless a rotation is pending and only one of its two keys was found:
-    /// then the database simply uses the other one, and the error says which
-    /// key source is needed.
+    /// Opens one connection with the first of `keys` the database accepts,
+    /// each with the cipher settings the header records for it (`options`'
+    /// own are replaced). There is more than one key only while a rotation
+    /// is pending; a key the database rejects then means "the other key".
+    /// When every key is rejected it is damage (reported by
+    /// ``openConnection(location:key:options:)``), unless a rotation is
+    /// pending and only one of its two keys was found: then the database
+    /// simply uses the other one, and the error says which key source is
+    /// needed. A key whose settings this engine cannot read (a pending
+    /// `rekey --cipher-compat 4` seen on SQLCipher 3) is skipped while
+    /// another key remains.
     static func openConnection(
         location: VaultLocation, firstAcceptedOf keys: [UnlockedKey], header: KeyHeader, options: Connection.Options
     ) throws -> (Connection, UnlockedKey) {
+        func keyedOptions(_ key: UnlockedKey) -> Connection.Options {
+            var keyed = options
+            keyed.cipher = header.cipher(for: key.generation)
+            return keyed
+        }
         if header.rotation != nil, keys.count == 1 {
             do {
-                return (try Connection(path: location.path, key: keys[0].masterKey, options: options), keys[0])
+                return (try Connection(path: location.path, key: keys[0].masterKey, options: keyedOptions(keys[0])), keys[0])
             } catch let error as SQLiteError where error.isNotADatabase {
                 let other = keys[0].generation == .current ? "new (pending)" : "old (current)"
                 throw VaultError.noKeySource(reasons: [
@@ -185,17 +206,28 @@ public final class Vault: Sendable {
                 throw VaultError.classify(error, path: location.path) ?? VaultError.io(detail: "cannot open \(location.path): \(error.message)")
             }
         }
+        var unreadable: VaultError?
         for key in keys.dropLast() {
             do {
-                return (try Connection(path: location.path, key: key.masterKey, options: options), key)
+                return (try Connection(path: location.path, key: key.masterKey, options: keyedOptions(key)), key)
             } catch let error as SQLiteError where error.isNotADatabase {
+                continue
+            } catch let error as VaultError where error.isCipherNewerThanEngine {
+                unreadable = error
                 continue
             } catch let error as SQLiteError {
                 throw VaultError.classify(error, path: location.path) ?? VaultError.io(detail: "cannot open \(location.path): \(error.message)")
             }
         }
         let last = keys[keys.count - 1]
-        return (try openConnection(location: location, key: last.masterKey, options: options), last)
+        do {
+            return (try openConnection(location: location, key: last.masterKey, options: keyedOptions(last)), last)
+        } catch let error as VaultError {
+            // The other key's settings could not be tried here: that, not
+            // damage, is why the database did not open.
+            if let unreadable, case .corrupt = error { throw unreadable }
+            throw error
+        }
     }
 
     /// The database must carry the header's vault id: a header copied from
@@ -267,6 +299,7 @@ public final class Vault: Sendable {
     public func close() {
         readers.close()
         writer.close()
+        pendingMessageIndexes.close()
     }
 
     deinit { close() }

@@ -1,3 +1,5 @@
+import VaultKeys
+
 /// Tuning and behaviour of an open vault. The defaults suit a desktop app.
 public struct VaultConfiguration: Sendable {
     /// Page cache per connection, in KiB. Pages are decrypted once per cache
@@ -22,10 +24,10 @@ public struct VaultConfiguration: Sendable {
 
     public init() {}
 
-    func connectionOptions(readOnly: Bool, pageSize: Int) -> Connection.Options {
+    func connectionOptions(readOnly: Bool, cipher: CipherSettings) -> Connection.Options {
         var options = Connection.Options()
         options.isReadOnly = readOnly
-        options.pageSize = pageSize
+        options.cipher = cipher
         options.cacheSizeKiB = cacheSizeKiB
         options.busyTimeoutMilliseconds = Int32(max(0, min(busyTimeout * 1000, Double(Int32.max))))
         options.synchronous = synchronous

@@ -32,6 +32,12 @@ public enum VaultError: Error, Sendable, Equatable {
     case headerNewer(version: Int, supported: Int)
     /// The process is not using SQLCipher; refusing to write plaintext.
     case engineNotSQLCipher(detail: String)
+    /// The SQLCipher in use is older than 3.4 or of a major version this
+    /// simvault does not know (exit 1).
+    case engineUnsupported(detail: String)
+    /// The vault uses cipher settings of a newer SQLCipher than the one this
+    /// simvault runs on (compatibility 4 on SQLCipher 3) (exit 14).
+    case cipherNewerThanEngine(compatibility: Int, engine: String)
     /// The disk or quota is full; nothing was committed.
     case diskFull(detail: String)
     /// A file operation failed.
@@ -94,6 +100,11 @@ extension VaultError: LocalizedError {
             return "the vault's key header is format \(version), newer than this simvault supports (\(supported)). Upgrade simvault."
         case .engineNotSQLCipher(let detail):
             return "refusing to open: \(detail)."
+        case .engineUnsupported(let detail):
+            return "refusing to open: \(detail). Build simvault against SQLCipher 3.4 or 4.x (libsqlcipher-dev)."
+        case .cipherNewerThanEngine(let compatibility, let engine):
+            let settings = CipherSettings(compatibility: compatibility)
+            return "this vault uses SQLCipher \(compatibility) settings (cipher compatibility \(compatibility): \(settings.hmacAlgorithm.replacingOccurrences(of: "_", with: "-")) page authentication), but this simvault runs on SQLCipher \(engine), which reads only compatibility 3. The vault is intact and was not changed. Use a simvault built on SQLCipher \(compatibility) (Debian 13, Ubuntu 24.04), or there run `simvault rekey --cipher-compat 3` to make the vault readable by SQLCipher 3."
         case .diskFull(let detail):
             return "the disk is full: \(detail). Nothing was committed; free space and retry."
         case .io(let detail):
@@ -125,6 +136,12 @@ extension VaultError: LocalizedError {
 }
 
 extension VaultError {
+    /// Whether this is ``cipherNewerThanEngine(compatibility:engine:)``.
+    var isCipherNewerThanEngine: Bool {
+        if case .cipherNewerThanEngine = self { return true }
+        return false
+    }
+
     /// Maps a key-layer error to the public error.
     public init(_ error: KeyError) {
         switch error {

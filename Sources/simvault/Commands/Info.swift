@@ -39,7 +39,7 @@ extension SimVaultCommand {
                 key header     \(info.headerPath)
                 vault id       \(info.vaultID)
                 created        \(Terminal.isoDate(milliseconds: info.createdAt))
-                cipher         SQLCipher raw key, page size \(info.pageSize), compatibility \(info.cipherCompatibility)
+                cipher         SQLCipher raw key, page size \(info.pageSize), compatibility \(info.cipherCompatibility) (\(info.cipher.hmacAlgorithm.replacingOccurrences(of: "_", with: "-")))
                 key id         \(info.keyID)
                 header auth    \(describe(info.headerAuthentication, version: info.headerVersion))
                 database       \(ByteCount.format(info.databaseBytes)) (WAL \(ByteCount.format(info.walBytes)))

@@ -43,7 +43,8 @@ extension SimVaultCommand {
             if global.json {
                 let report = InitReport(
                     path: vault.path, headerPath: vault.location.headerPath, vaultID: vault.vaultID,
-                    pageSize: vault.header.cipher.pageSize, schemaVersion: try vault.schemaVersion(),
+                    pageSize: vault.header.cipher.pageSize, cipherCompatibility: vault.header.cipher.compatibility,
+                    schemaVersion: try vault.schemaVersion(),
                     slots: vault.header.slots.map { InitReport.Slot(id: $0.id, type: $0.kind.rawValue) },
                     // Filled in from secret memory as it is printed.
                     recoveryCode: code == nil ? nil : "",
@@ -61,6 +62,7 @@ extension SimVaultCommand {
                   vault id     \(vault.vaultID)
                   key header   \(vault.location.headerPath)
                   key slots    \(slots.joined(separator: ", "))
+                  cipher       \(vault.header.cipher.summary)
                   schema       version \(try vault.schemaVersion())
 
                 """
@@ -84,6 +86,7 @@ private struct InitReport: Encodable {
     let headerPath: String
     let vaultID: String
     let pageSize: Int
+    let cipherCompatibility: Int
     let schemaVersion: Int
     let slots: [Slot]
     let recoveryCode: String?
@@ -95,6 +98,7 @@ private struct InitReport: Encodable {
         case headerPath = "header_path"
         case vaultID = "vault_id"
         case pageSize = "page_size"
+        case cipherCompatibility = "cipher_compatibility"
         case schemaVersion = "schema_version"
         case recoveryCode = "recovery_code"
         case recoveryCodeFile = "recovery_code_file"

@@ -18,6 +18,11 @@ extension SimVaultCommand {
                 exit status is 13 (or rekey waits, with --wait). A crash or power loss at any \
                 moment leaves a vault that opens with the old or the new key, found \
                 automatically; `simvault health` then finishes or rolls back the rotation.
+
+                --cipher-compat 4 also moves the vault to SQLCipher 4's settings (HMAC-SHA512), \
+                which only SQLCipher 4 reads; --cipher-compat 3 moves it back to the settings \
+                SQLCipher 3.4 and 4.x both read. Either needs SQLCipher 4 and copies the database \
+                into a new file that replaces it, crash-safe like any rekey.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -32,6 +37,11 @@ extension SimVaultCommand {
         @Flag(name: .long, help: "Drop the password slots whose password is not given (each is named in a warning) instead of failing.")
         var dropPasswordSlots = false
 
+        @Option(name: .long, help: ArgumentHelp(
+            "Also move the vault to these SQLCipher settings: 3 (readable by SQLCipher 3.4 and 4.x) or 4 (SQLCipher 4 only, HMAC-SHA512). Needs SQLCipher 4.",
+            valueName: "3|4"))
+        var cipherCompat: Int?
+
         /// Databases at least this large show a progress bar on a terminal.
         static let progressThreshold: Int64 = 8 << 20
 
@@ -39,6 +49,9 @@ extension SimVaultCommand {
             let stdinUsers = ([keys.passwordFile, keys.recoveryCodeFile] + extraPasswordFile.map(Optional.some)).filter { $0 == "-" }
             if stdinUsers.count > 1 {
                 throw ValidationError("Only one of --password-file, --extra-password-file and --recovery-code-file can read stdin ('-').")
+            }
+            if let cipherCompat, !CipherSettings.supportedCompatibilities.contains(cipherCompat) {
+                throw ValidationError("--cipher-compat must be 3 or 4.")
             }
         }
 
@@ -54,6 +67,7 @@ extension SimVaultCommand {
             let showsBar = (VaultLocation.size(of: location.path) ?? 0) >= Self.progressThreshold
             var options = RekeyOptions(passwords: (given.map { [$0] } ?? []) + extras, dropsPasswordSlotsWithoutPassword: dropPasswordSlots)
             options.progress = { stage in Self.show(stage, on: line, withBar: showsBar) }
+            options.cipherCompatibility = cipherCompat
             if Terminal.stdinIsTTY {
                 options.passwordForSlot = { slot in
                     line.finish()
@@ -110,6 +124,9 @@ extension SimVaultCommand {
                 lines.append("  dropped      " + report.droppedSlots.map { "\($0.id) \($0.type.rawValue)" }.joined(separator: ", "))
             }
             lines.append("  database     \(ByteCount.format(report.databaseBytes)), \(report.pageCount) pages re-encrypted in \(String(format: "%.2f", report.reencryptionSeconds)) s")
+            if report.cipher != report.previousCipher {
+                lines.append("  cipher       compatibility \(report.previousCipher.compatibility) -> \(report.cipher.compatibility) (\(report.cipher.summary))")
+            }
             lines.append("  verified     every page reads with the new key; the old key no longer opens the database")
             if let repaired = report.repairedRotation { lines.append("  before that  \(repaired.summary)") }
             return lines.joined(separator: "\n")
@@ -129,6 +146,8 @@ private struct RekeyOutput: Encodable {
     let reencryptionSeconds: Double
     let repairedRotation: String?
     let warnings: [String]
+    let previousCipherCompatibility: Int
+    let cipherCompatibility: Int
 
     init(path: String, report: RekeyReport) {
         self.path = path
@@ -141,6 +160,8 @@ private struct RekeyOutput: Encodable {
         reencryptionSeconds = report.reencryptionSeconds
         repairedRotation = report.repairedRotation?.summary
         warnings = report.warnings
+        previousCipherCompatibility = report.previousCipher.compatibility
+        cipherCompatibility = report.cipher.compatibility
     }
 
     enum CodingKeys: String, CodingKey {
@@ -151,5 +172,7 @@ private struct RekeyOutput: Encodable {
         case databaseBytes = "database_bytes"
         case reencryptionSeconds = "reencryption_seconds"
         case repairedRotation = "repaired_rotation"
+        case previousCipherCompatibility = "previous_cipher_compatibility"
+        case cipherCompatibility = "cipher_compatibility"
     }
 }

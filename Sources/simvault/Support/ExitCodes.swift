@@ -29,7 +29,7 @@ enum ExitCodes {
         (noKeySource, "no key source available (keyring missing or locked and no password given)"),
         (corrupt, "vault or key header corrupt or tampered with; a file from elsewhere (another app's database, an import) malformed or hostile"),
         (busy, "vault busy (another process holds it)"),
-        (newerThanBinary, "vault (schema or header format) newer than this simvault"),
+        (newerThanBinary, "vault (schema, header format or cipher settings) newer than this simvault or the SQLCipher it runs on"),
         (notFound, "vault or key header not found"),
     ]
 
@@ -66,9 +66,9 @@ enum ExitCodes {
         case .noKeySource: return noKeySource
         case .corrupt, .headerForged, .backupUnusable, .notAVault, .untrustedFile, .malformedInput: return corrupt
         case .busy: return busy
-        case .schemaNewer, .headerNewer: return newerThanBinary
+        case .schemaNewer, .headerNewer, .cipherNewerThanEngine: return newerThanBinary
         case .invalidArgument: return usage
-        case .alreadyExists, .engineNotSQLCipher, .diskFull, .io, .keyManagement, .closed: return failure
+        case .alreadyExists, .engineNotSQLCipher, .engineUnsupported, .diskFull, .io, .keyManagement, .closed: return failure
         case .schemaOutdated, .migrationFailed, .recordNotFound: return failure
         }
     }

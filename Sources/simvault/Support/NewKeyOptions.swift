@@ -20,12 +20,20 @@ struct NewKeyOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Seconds to wait for the Secret Service before giving up.", valueName: "seconds"))
     var keyringTimeout: Double = 5
 
+    @Option(name: .long, help: ArgumentHelp(
+        "SQLCipher settings of the new file: 3 (SQLCipher 3 settings, HMAC-SHA1; opens on SQLCipher 3.4 and 4.x) or 4 (SQLCipher 4 settings, HMAC-SHA512; needs SQLCipher 4 to create and to open).",
+        valueName: "3|4"))
+    var cipherCompat = 3
+
     func validate() throws {
         if passwordFile != nil, askPassword {
             throw ValidationError("Use either --password-file or --ask-password, not both.")
         }
         guard keyringTimeout > 0, keyringTimeout <= 600 else {
             throw ValidationError("--keyring-timeout must be between 0 and 600 seconds.")
+        }
+        guard CipherSettings.supportedCompatibilities.contains(cipherCompat) else {
+            throw ValidationError("--cipher-compat must be 3 or 4.")
         }
     }
 
@@ -40,6 +48,9 @@ struct NewKeyOptions: ParsableArguments {
     /// caller can warn about it.
     func creationOptions(configuration: VaultConfiguration) throws -> (VaultCreationOptions, KeyringFailure?) {
         var options = VaultCreationOptions()
+        options.cipher = CipherSettings(compatibility: cipherCompat)
+        // Before any password prompt: this engine may not write these settings.
+        try EngineCheck.inspect().requireSupport(forCreating: options.cipher)
         options.configuration = configuration
         options.usesKeyring = !noKeyring
         options.keyring = SecretServiceKeyring(timeout: keyringTimeout)

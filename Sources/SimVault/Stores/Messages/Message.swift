@@ -5,6 +5,26 @@ public struct Message: Sendable, Equatable, Hashable, Codable, Identifiable {
         case system, user, assistant, tool
     }
 
+    /// Whether the text is all there: a streamed reply
+    /// (``MessageStore/beginReply(in:role:model:contentType:metadata:id:durability:)``)
+    /// is `streaming` until it is finished, failed or cancelled.
+    public enum Status: String, Sendable, Codable, CaseIterable {
+        /// A whole message (every message that was not streamed).
+        case complete
+        /// A reply whose text is still arriving; ``Message/content`` holds
+        /// what has been written so far. Search finds it once it stops.
+        case streaming
+        /// A reply whose process ended before it finished (a crash, a kill,
+        /// a closed laptop): the text written until then, settled by the
+        /// next ``Vault/open(at:unlock:configuration:)``.
+        case interrupted
+        /// A reply the app ended with ``MessageReply/fail(error:)``; the
+        /// reason is in ``Message/errorMessage``.
+        case failed
+        /// A reply the app ended with ``MessageReply/cancel()``.
+        case cancelled
+    }
+
     public let id: String
     public let conversationID: String
     /// 0, 1, 2... in the order messages were appended. Deleting a message
@@ -25,12 +45,16 @@ public struct Message: Sendable, Equatable, Hashable, Codable, Identifiable {
     public let createdAt: Int64
     /// Unix milliseconds.
     public var updatedAt: Int64
-
+    /// `complete` unless the message is a streamed reply that is still
+    /// streaming or did not finish.
+    public let status: Status
+    /// Why a reply failed (``MessageReply/fail(error:)``); nil otherwise.
+    public let errorMessage: String?
 }
 
 extension Message: StatementRecord {
-    static let selection = "id, conversation_id, position, role, content, content_type, model, tokens, metadata, created_at, updated_at"
-    static let columnCount = 11
+    static let selection = "id, conversation_id, position, role, content, content_type, model, tokens, metadata, created_at, updated_at, status, error_message"
+    static let columnCount = 13
 
     init(statement row: Statement) throws {
         id = try row.get(0)
@@ -48,6 +72,12 @@ extension Message: StatementRecord {
         metadata = try row.get(8)
         createdAt = try row.get(9)
         updatedAt = try row.get(10)
+        let statusText: String = try row.get(11)
+        guard let status = Status(rawValue: statusText) else {
+            throw RowDecodingError(column: "status", detail: "unknown message status \(statusText)")
+        }
+        self.status = status
+        errorMessage = try row.get(12)
     }
 }
 

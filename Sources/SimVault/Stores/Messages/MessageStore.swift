@@ -9,9 +9,14 @@
 /// let tail = try vault.messages.latest(in: chat.id, limit: 20)  // for a chat view
 /// ```
 ///
-/// Every change keeps the full-text index in step (triggers in the same
+/// Every change keeps the full-text index in step (in the same
 /// transaction), so ``Vault/search(_:in:limit:)`` never returns a deleted
-/// message or misses an edit.
+/// message or misses an edit. New messages reach the FTS4 index in batches
+/// (``PendingMessages``); until then search finds them through an index of
+/// the pending ones, with the same ranking.
+///
+/// A reply that streams in is written as it arrives:
+/// ``beginReply(in:role:model:contentType:metadata:id:durability:)``.
 public struct MessageStore: Sendable {
     let vault: Vault
 
@@ -36,6 +41,7 @@ public struct MessageStore: Sendable {
             try Self.insert(message, at: try Self.nextPosition(in: conversationID, db), now: now, in: db)
             try db.execute(
                 "UPDATE conversations SET updated_at = ?, last_message_at = ? WHERE id = ?", [now, now, conversationID])
+            try PendingMessages.indexIfDue(in: db)
             return try Self.fetch(id, in: db)
         }
     }
@@ -78,13 +84,16 @@ public struct MessageStore: Sendable {
                     WHERE id = ?
                     """, [time, time, time, conversation])
             }
+            try PendingMessages.indexIfDue(in: db)
             return messages.count
         }
     }
 
     /// The message with `id`, or nil.
     public func get(id: String) throws -> Message? {
-        try vault.readData { db in try db.fetchOne(Message.self, "SELECT \(Message.selection) FROM messages WHERE id = ?", [id]) }
+        try vault.readData { db in
+            try db.fetchOne(Message.self, "SELECT \(Message.selection) FROM messages WHERE id = ?", [id]).map { try Self.withStreamedText($0, in: db) }
+        }
     }
 
     /// Up to `limit` messages after position `after` (from the start when
@@ -95,7 +104,7 @@ public struct MessageStore: Sendable {
             let rows = try db.fetchAll(
                 Message.self, "SELECT \(Message.selection) FROM messages WHERE conversation_id = ? AND position > ? ORDER BY position LIMIT ?",
                 [conversationID, after ?? -1, size + 1])
-            let messages = Array(rows.prefix(size))
+            let messages = try Self.withStreamedText(Array(rows.prefix(size)), in: db)
             let hasEarlier = try Self.exists(in: conversationID, before: messages.first?.position ?? (after ?? -1) + 1, db)
             return MessagePage(
                 messages: messages, nextPosition: rows.count > size ? messages.last?.position : nil,
@@ -111,7 +120,7 @@ public struct MessageStore: Sendable {
             let rows = try db.fetchAll(
                 Message.self, "SELECT \(Message.selection) FROM messages WHERE conversation_id = ? AND position < ? ORDER BY position DESC LIMIT ?",
                 [conversationID, before ?? Int.max, size + 1])
-            let messages = Array(rows.prefix(size).reversed())
+            let messages = try Self.withStreamedText(Array(rows.prefix(size).reversed()), in: db)
             let hasLater = try db.scalar(
                 "SELECT 1 FROM messages WHERE conversation_id = ? AND position >= ? LIMIT 1",
                 [conversationID, before ?? Int.max], as: Int.self) != nil
@@ -132,12 +141,17 @@ public struct MessageStore: Sendable {
     /// and metadata. The search index follows the new content.
     ///
     /// - Throws: ``VaultError/recordNotFound(kind:id:)``,
-    ///   ``VaultError/invalidArgument(detail:)``.
+    ///   ``VaultError/invalidArgument(detail:)`` (also for a reply that is
+    ///   still streaming: its text belongs to its ``MessageReply``).
     @discardableResult
     public func update(_ message: Message) throws -> Message {
         try RecordID.requireJSON(message.metadata, "a message's metadata")
         if let tokens = message.tokens, tokens < 0 { throw VaultError.invalidArgument(detail: "a token count cannot be negative") }
         return try vault.writeData { db in
+            let status: String? = try db.scalar("SELECT status FROM messages WHERE id = ?", [message.id])
+            if status == Message.Status.streaming.rawValue {
+                throw VaultError.invalidArgument(detail: "message \(message.id) is a reply that is still streaming; finish, fail or cancel it before editing it")
+            }
             try db.execute("""
                 UPDATE messages SET role = ?, content = ?, content_type = ?, model = ?, tokens = ?, metadata = ?, updated_at = ?
                 WHERE id = ?
@@ -148,8 +162,9 @@ public struct MessageStore: Sendable {
         }
     }
 
-    /// Deletes the message, its attachments and its index entry. Returns
-    /// false if there was no such message.
+    /// Deletes the message, its attachments, its index entry and, for a
+    /// reply, its chunks (its ``MessageReply`` then fails). Returns false if
+    /// there was no such message.
     @discardableResult
     public func delete(id: String) throws -> Bool {
         try vault.writeData { db in
@@ -158,7 +173,16 @@ public struct MessageStore: Sendable {
         }
     }
 
-    private static func validate(_ message: NewMessage) throws {
+    /// Adds every message still waiting for the full-text index to it now
+    /// (they are added 64 at a time; search finds them either way): for an
+    /// app that wants the index settled, e.g. before it goes idle. Returns
+    /// how many were added.
+    @discardableResult
+    public func indexPendingMessages() throws -> Int {
+        try vault.writeData { db in try PendingMessages.indexAll(in: db) }
+    }
+
+    static func validate(_ message: NewMessage) throws {
         try RecordID.requireJSON(message.metadata, "a message's metadata")
         if let tokens = message.tokens, tokens < 0 { throw VaultError.invalidArgument(detail: "a token count cannot be negative") }
         if let id = message.id { try RecordID.require(id, "a message id") }
@@ -168,7 +192,7 @@ public struct MessageStore: Sendable {
     ///
     /// - Throws: ``VaultError/recordNotFound(kind:id:)`` when there is no
     ///   such conversation.
-    private static func nextPosition(in conversationID: String, _ db: Connection) throws -> Int {
+    static func nextPosition(in conversationID: String, _ db: Connection) throws -> Int {
         try RecordID.requireExists("conversations", "conversation", conversationID, in: db)
         return try db.scalar(
             "SELECT coalesce(max(position) + 1, 0) FROM messages WHERE conversation_id = ?", [conversationID]) ?? 0
@@ -226,6 +250,20 @@ public struct MessageStore: Sendable {
         guard let message = try db.fetchOne(Message.self, "SELECT \(Message.selection) FROM messages WHERE id = ?", [id]) else {
             throw VaultError.recordNotFound(kind: "message", id: id)
         }
-        return message
+        return try withStreamedText(message, in: db)
+    }
+
+    /// `message` with the chunks written so far after its content, when it
+    /// is a reply that is still streaming.
+    static func withStreamedText(_ message: Message, in db: Connection) throws -> Message {
+        guard message.status == .streaming else { return message }
+        var streamed = message
+        streamed.content += try ReplyChunks.text(ofMessage: message.id, in: db)
+        return streamed
+    }
+
+    static func withStreamedText(_ messages: [Message], in db: Connection) throws -> [Message] {
+        guard messages.contains(where: { $0.status == .streaming }) else { return messages }
+        return try messages.map { try withStreamedText($0, in: db) }
     }
 }
