@@ -12,7 +12,8 @@
 #   make test-sqlcipher4  the end-to-end tests again, every simvault program
 #               on SQLCipher 4 (scripts/with-sqlcipher4)
 #   make docs   the library's API documentation (DocC) into .build/docs
-#   make install    the release binary, bash/zsh/fish completions and a man
+#   make install    the release binary, its SQLite reader helper (in
+#                   libexec/simvault), bash/zsh/fish completions and a man
 #                   page under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local);
 #                   make uninstall removes exactly those files
 #
@@ -46,14 +47,14 @@ release: bootstrap
 	$(SWIFT) build -c release
 
 check-linkage: build
-	scripts/check-linkage .build/debug/simvault
+	scripts/check-linkage .build/debug/simvault .build/debug/simvault-sqlite-reader
 
 demo: build
 	scripts/demo .build/debug/simvault
 
 test: bootstrap
 	$(SWIFT) build --build-tests
-	scripts/check-linkage .build/debug/simvault
+	scripts/check-linkage .build/debug/simvault .build/debug/simvault-sqlite-reader
 	SIMVAULT_REQUIRE_KEYRING_TESTS=1 SIMVAULT_REQUIRE_SQLCIPHER4=1 SIMVAULT_REQUIRE_POSTGRES_TESTS=1 $(WITH_SQLCIPHER4_ENV) \
 	  scripts/with-keyring -- $(SWIFT) test --skip-build $(TEST_FLAGS)
 
@@ -117,22 +118,27 @@ docs: bootstrap
 # honoured for staged installs (CI installs into a temporary directory).
 PREFIX ?= /usr/local
 BINDIR = $(DESTDIR)$(PREFIX)/bin
+# simvault looks for simvault-sqlite-reader beside itself, then in
+# ../libexec/simvault (docs/SECURITY.md, "Other apps' databases").
+LIBEXECDIR = $(DESTDIR)$(PREFIX)/libexec/simvault
 MAN1DIR = $(DESTDIR)$(PREFIX)/share/man/man1
 BASH_COMPLETIONDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 ZSH_COMPLETIONDIR = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 FISH_COMPLETIONDIR = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 MANUAL = .build/plugins/GenerateManual/outputs/simvault/simvault.1
-INSTALLED_FILES = $(BINDIR)/simvault $(MAN1DIR)/simvault.1 $(BASH_COMPLETIONDIR)/simvault \
+INSTALLED_FILES = $(BINDIR)/simvault $(LIBEXECDIR)/simvault-sqlite-reader $(MAN1DIR)/simvault.1 $(BASH_COMPLETIONDIR)/simvault \
 	$(ZSH_COMPLETIONDIR)/_simvault $(FISH_COMPLETIONDIR)/simvault.fish
 
 # The man page comes from swift-argument-parser's generate-manual plugin and
 # the completions from the binary itself, so both always match the CLI.
 install: bootstrap
 	$(SWIFT) build -c release --product simvault
-	scripts/check-linkage .build/release/simvault
+	$(SWIFT) build -c release --product simvault-sqlite-reader
+	scripts/check-linkage .build/release/simvault .build/release/simvault-sqlite-reader
 	$(SWIFT) package generate-manual
-	install -d $(BINDIR) $(MAN1DIR) $(BASH_COMPLETIONDIR) $(ZSH_COMPLETIONDIR) $(FISH_COMPLETIONDIR)
+	install -d $(BINDIR) $(LIBEXECDIR) $(MAN1DIR) $(BASH_COMPLETIONDIR) $(ZSH_COMPLETIONDIR) $(FISH_COMPLETIONDIR)
 	install -m 755 .build/release/simvault $(BINDIR)/simvault
+	install -m 755 .build/release/simvault-sqlite-reader $(LIBEXECDIR)/simvault-sqlite-reader
 	install -m 644 $(MANUAL) $(MAN1DIR)/simvault.1
 	.build/release/simvault --generate-completion-script bash > $(BASH_COMPLETIONDIR)/simvault
 	.build/release/simvault --generate-completion-script zsh > $(ZSH_COMPLETIONDIR)/_simvault
@@ -141,6 +147,7 @@ install: bootstrap
 
 uninstall:
 	rm -f $(INSTALLED_FILES)
+	rmdir $(LIBEXECDIR) 2>/dev/null || true
 
 clean:
 	rm -rf .build .build-tsan .build-asan .build-fuzz demo

@@ -21,6 +21,10 @@ let package = Package(
     products: [
         .library(name: "SimVault", targets: ["SimVault"]),
         .executable(name: "simvault", targets: ["simvault"]),
+        // Reads other apps' SQLite files for the library in a separate,
+        // resource-limited process (Sources/simvault-sqlite-reader); it is
+        // installed beside `simvault` or an app's executable.
+        .executable(name: "simvault-sqlite-reader", targets: ["simvault-sqlite-reader"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -56,13 +60,21 @@ let package = Package(
             path: "Schema", swiftSettings: strictSwift),
 
         // MARK: The library and the CLI
+        .target(name: "CSpawn", path: "Sources/CSpawn"),
         .target(
-            name: "SimVault", dependencies: ["CSQLCipher", "CZlib", "CSodium", "CLibPQ", "VaultKeys", "VaultSchema"],
+            name: "SimVault", dependencies: ["CSQLCipher", "CZlib", "CSodium", "CLibPQ", "CSpawn", "VaultKeys", "VaultSchema", "SQLiteReaderProtocol"],
             swiftSettings: strictSwift),
         .target(name: "CProcessHardening", path: "Sources/CProcessHardening"),
+        .target(name: "CTerminal", path: "Sources/CTerminal"),
         .executableTarget(
             name: "simvault",
-            dependencies: ["SimVault", "CProcessHardening", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["SimVault", "CProcessHardening", "CTerminal", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSwift),
+
+        // MARK: The foreign-database reader (a process of its own; no key ever reaches it)
+        .target(name: "SQLiteReaderProtocol", swiftSettings: strictSwift),
+        .executableTarget(
+            name: "simvault-sqlite-reader", dependencies: ["CSQLCipher", "CProcessHardening", "SQLiteReaderProtocol"],
             swiftSettings: strictSwift),
 
         // MARK: Benchmarks (docs/performance.md; `make bench`, `make bench-quick`)
@@ -72,11 +84,10 @@ let package = Package(
 
         // MARK: Fuzzing (scripts/fuzz builds it with -sanitize=fuzzer)
         .executableTarget(
-            name: "simvault-fuzz", dependencies: ["VaultKeys", "SimVault"],
+            name: "simvault-fuzz", dependencies: ["VaultKeys", "SimVault", "SQLiteReaderProtocol"],
             path: "Fuzz", exclude: ["Corpus"], swiftSettings: strictSwift),
 
         // MARK: Tests
-        .target(name: "CSpawn", path: "Tests/CSpawn"),
         .target(
             name: "VaultTestSupport", dependencies: ["SimVault", "CSpawn"],
             path: "Tests/Support", swiftSettings: strictSwift),
@@ -87,7 +98,7 @@ let package = Package(
             name: "VaultSchemaTests", dependencies: ["VaultSchema", "SimVault", "VaultTestSupport"],
             swiftSettings: strictSwift),
         .testTarget(
-            name: "SimVaultTests", dependencies: ["SimVault", "VaultTestSupport"],
+            name: "SimVaultTests", dependencies: ["SimVault", "simvault-sqlite-reader", "VaultTestSupport"],
             swiftSettings: strictSwift),
         // A test-only program that writes and reads a vault from its own
         // process, for the crash and concurrency tests.
@@ -95,7 +106,7 @@ let package = Package(
             name: "vault-torture", dependencies: ["SimVault"],
             path: "Tests/Torture", swiftSettings: strictSwift),
         .testTarget(
-            name: "SimVaultCLITests", dependencies: ["simvault", "vault-torture", "VaultTestSupport"],
+            name: "SimVaultCLITests", dependencies: ["simvault", "simvault-sqlite-reader", "vault-torture", "VaultTestSupport"],
             swiftSettings: strictSwift),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 import Foundation
+import SQLiteReaderProtocol
 import SimVault
 import VaultKeys
 
@@ -14,6 +15,8 @@ enum FuzzTargets {
         "recovery-code": fuzzRecoveryCode,
         "sim-workflow": fuzzSimWorkflow,
         "conversations": fuzzConversationImport,
+        "zip": fuzzZipArchive,
+        "reader-frames": fuzzReaderFrames,
     ]
 
     static func selected() -> [@Sendable (Data) -> Void] {
@@ -66,6 +69,66 @@ enum FuzzTargets {
             precondition(!detail.isEmpty)
         } catch {
             preconditionFailure("unexpected error from the workflow parser: \(error)")
+        }
+    }
+
+    /// A ZIP archive (a `.simworkflow` bundle from elsewhere): the reader
+    /// refuses it with a message, or every entry reads back within the
+    /// size limits; then the same bytes are imported as a bundle into a real
+    /// vault, which either imports or refuses without changing the vault.
+    static func fuzzZipArchive(_ data: Data) {
+        let vault = FuzzVault.shared
+        let path = vault.inputPath + ".simworkflow"
+        do {
+            try data.write(to: URL(fileURLWithPath: path))
+        } catch {
+            preconditionFailure("cannot write the input file: \(error)")
+        }
+        do {
+            let archive = try ZipArchiveReader(path: path)
+            var total: Int64 = 0
+            for entry in archive.entries where !entry.isDirectory {
+                let bytes = try archive.read(entry)
+                precondition(Int64(bytes.count) == entry.size, "an entry read back with another size than declared")
+                total += Int64(bytes.count)
+            }
+            precondition(total <= ZipArchiveReader.Limits().maximumTotalBytes)
+        } catch VaultError.invalidArgument(let detail) {
+            precondition(!detail.isEmpty)
+        } catch {
+            preconditionFailure("unexpected error from the ZIP reader: \(error)")
+        }
+        let before = vault.workflowCount()
+        do {
+            _ = try vault.vault.importWorkflowBundle(path: path)
+        } catch VaultError.invalidArgument(let detail) {
+            precondition(!detail.isEmpty)
+            precondition(vault.workflowCount() == before, "a refused bundle changed the vault")
+        } catch {
+            preconditionFailure("unexpected error from the bundle importer: \(error)")
+        }
+    }
+
+    /// What `simvault-sqlite-reader` might send (a compromised reader):
+    /// every kind of frame payload decodes to values within the payload,
+    /// or is refused as garbage.
+    static func fuzzReaderFrames(_ data: Data) {
+        let payload = [UInt8](data)
+        for step in 0..<5 {
+            var decoder = FrameDecoder(payload)
+            do {
+                switch step {
+                case 0: _ = try decoder.values()
+                case 1: _ = try decoder.strings()
+                case 2: _ = (try decoder.u16(), try decoder.string())
+                case 3: _ = (try decoder.i32(), try decoder.u32(), try decoder.string())
+                default:
+                    while decoder.remaining > 0 { _ = try decoder.value() }
+                }
+                precondition(decoder.remaining >= 0)
+            } catch {
+                precondition(error is FrameDecodingError, "unexpected error \(error)")
+            }
         }
     }
 

@@ -28,6 +28,15 @@ final class FuzzVault: Sendable {
         inputPath = directory + "/input.json"
     }
 
+    /// Workflows in the vault, to see that a refused bundle left nothing.
+    func workflowCount() -> Int {
+        do {
+            return try vault.read { db in try db.scalar("SELECT count(*) FROM workflows", as: Int.self) ?? 0 }
+        } catch {
+            fatalError("cannot read the fuzzing vault: \(error)")
+        }
+    }
+
     /// Row counts of the tables an import writes, to see that a refused
     /// import left nothing behind.
     func counts() -> [Int] {

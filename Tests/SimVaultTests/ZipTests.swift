@@ -58,4 +58,24 @@ struct ZipTests {
         }
         #expect(!FileManager.default.fileExists(atPath: directory.file("x.zip")), "a failed archive leaves no file")
     }
+
+    @Test("reading one entry again and again counts toward the archive's total: a manifest naming it many times cannot inflate past the limit")
+    func rereadsCountTowardTheTotal() throws {
+        let directory = try TemporaryDirectory("zip-reread")
+        let path = directory.file("a.zip")
+        let entry = Data(String(repeating: "compressible ", count: 80_000).utf8)  // ~1 MiB, deflates to a few KiB
+        try NewPrivateFile.create(at: path) { fd in
+            let writer = ZipArchiveWriter(fileDescriptor: fd)
+            try writer.add("workflows/a.json", data: entry)
+            try writer.finish()
+        }
+        var limits = ZipArchiveReader.Limits()
+        limits.maximumTotalBytes = Int64(entry.count) * 3
+        let archive = try ZipArchiveReader(path: path, limits: limits)
+        let file = try archive.entry(named: "workflows/a.json")
+        for _ in 0..<3 { #expect(try archive.read(file) == entry) }
+        #expect(throws: VaultError.invalidArgument(detail: "\(path): reading its entries inflates more than \(ByteCount.format(limits.maximumTotalBytes)) in all")) {
+            try archive.read(file)
+        }
+    }
 }

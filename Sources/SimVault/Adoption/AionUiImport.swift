@@ -20,12 +20,12 @@ enum AionUiImport: AppDatabaseImport {
     ]
     static let idPrefix = "aionui:"
 
-    static func rowCount(_ source: PlaintextDatabase) throws -> Int64 {
+    static func rowCount(_ source: ForeignDatabase) throws -> Int64 {
         try source.count("users") + source.count("conversations") + source.count("messages")
     }
 
-    static func run(_ source: PlaintextDatabase, _ importer: inout RecordImporter, notes: inout [String], tick: () -> Void) throws {
-        let db = source.connection
+    static func run(_ source: ForeignDatabase, _ importer: inout RecordImporter, notes: inout [String], tick: () -> Void) throws {
+        let db = source
         var userIDs = Set<String>()
         for row in try db.fetchAll("SELECT * FROM users ORDER BY rowid") {
             let id = idPrefix + (row.text("id") ?? "")

@@ -12,15 +12,15 @@ protocol AppDatabaseImport {
     /// Tables and the columns each must have.
     static var requiredColumns: [String: [String]] { get }
     /// Rows the import will read (for progress).
-    static func rowCount(_ source: PlaintextDatabase) throws -> Int64
+    static func rowCount(_ source: ForeignDatabase) throws -> Int64
     /// Maps the source's rows to records and hands them to `importer`.
-    static func run(_ source: PlaintextDatabase, _ importer: inout RecordImporter, notes: inout [String], tick: () -> Void) throws
+    static func run(_ source: ForeignDatabase, _ importer: inout RecordImporter, notes: inout [String], tick: () -> Void) throws
 }
 
 extension AppDatabaseImport {
     /// Refuses a database that lacks this app's tables, naming what is
     /// missing and which app it looks like instead.
-    static func check(_ source: PlaintextDatabase) throws {
+    static func check(_ source: ForeignDatabase) throws {
         let tables = try source.tables()
         for (table, columns) in requiredColumns.sorted(by: { $0.key < $1.key }) {
             let missing = tables[table].map { present in columns.filter { !present.contains($0) } }
@@ -62,10 +62,12 @@ extension Vault {
         try importAppDatabase(LibreOllamaImport.self, path: path, progress: progress)
     }
 
-    /// The shared steps: open the source read-only and immutable, check it
-    /// is the app's, then map every row inside one write transaction.
+    /// The shared steps: open the source in the reader process (read-only
+    /// and immutable), check it is the app's, then map every row inside one
+    /// write transaction.
     private func importAppDatabase<App: AppDatabaseImport>(_ app: App.Type, path: String, progress: ProgressHandler?) throws -> ImportReport {
-        let source = try PlaintextDatabase(path: path)
+        let source = try ForeignDatabase(path: path, configuration: configuration.foreignReader)
+        defer { source.close() }
         try App.check(source)
         let total = try App.rowCount(source)
         return try writeData { db in
@@ -107,7 +109,8 @@ extension Row {
 
 extension RecordImporter {
     /// `text` with credentials moved into secrets of `scope` (see
-    /// ``SecretExtraction``); text that is not JSON is returned as it is
+    /// ``SecretExtraction``), re-serialized compactly; text that holds none
+    /// is returned as it is, byte for byte, and so is text that is not JSON
     /// unless it looks like a key itself.
     mutating func strippingSecrets(_ text: String?, scope: String, nameIfWhole: String = "API_KEY") throws -> String? {
         guard let text, !text.isEmpty else { return text }
@@ -116,11 +119,13 @@ extension RecordImporter {
             return "secret:\(scope)/\(try secret(scope: scope, name: nameIfWhole, value: SecretBytes(text: text)))"
         }
         var importer = self
+        var found = 0
         let stripped = try SecretExtraction.extract(value) { name, secretText in
-            "secret:\(scope)/\(try importer.secret(scope: scope, name: name, value: SecretBytes(text: secretText)))"
+            found += 1
+            return "secret:\(scope)/\(try importer.secret(scope: scope, name: name, value: SecretBytes(text: secretText)))"
         }
         self = importer
-        return JSONWriter.serialize(stripped, style: .compact)
+        return found == 0 ? text : JSONWriter.serialize(stripped, style: .compact)
     }
 }
 

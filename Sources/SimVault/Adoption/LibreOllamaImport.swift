@@ -25,14 +25,14 @@ enum LibreOllamaImport: AppDatabaseImport {
     static let idPrefix = "libreollama:"
     static let secretScope = "app:libreollama"
 
-    static func rowCount(_ source: PlaintextDatabase) throws -> Int64 {
+    static func rowCount(_ source: ForeignDatabase) throws -> Int64 {
         let tables = try source.tables()
         return try ["agents", "chat_sessions", "chat_messages", "agent_executions", "settings"]
             .filter { tables[$0] != nil }.reduce(0) { $0 + (try source.count($1)) }
     }
 
-    static func run(_ source: PlaintextDatabase, _ importer: inout RecordImporter, notes: inout [String], tick: () -> Void) throws {
-        let db = source.connection
+    static func run(_ source: ForeignDatabase, _ importer: inout RecordImporter, notes: inout [String], tick: () -> Void) throws {
+        let db = source
         let tables = try source.tables()
         for row in try db.fetchAll("SELECT * FROM agents ORDER BY rowid") {
             if try importer.isAlreadyPresent("agents", idPrefix + (row.text("id") ?? "")) {

@@ -44,11 +44,17 @@ public struct PlaintextEncryptionResult: Sendable {
 /// working on it with the key (see the interop contract: `secret-tool
 /// lookup`, `PRAGMA key`, `PRAGMA cipher_page_size`).
 ///
-/// How: the source is opened read-only and immutable (it is never
-/// modified); the new file is built under a hidden name in one transaction
-/// (plaintext pages exist only in memory: `temp_store = MEMORY`); then it is
-/// opened afresh, every page is read (`integrity_check`) and every table's
-/// row count, the schema and `user_version` are compared with the source.
+/// How: the source is read by `simvault-sqlite-reader` in a process of its
+/// own (read-only and immutable: it is never modified; see
+/// ``ForeignDatabase``), so a crafted file can crash or hang only that
+/// process. Its schema is replayed under ``SchemaReplay``'s rules (one
+/// statement per entry, only CREATE of the entry's own object in `main`;
+/// rehearsed in the reader first) and its rows are streamed into the new
+/// file, rowids included; the new file is built under a hidden name in one
+/// transaction (plaintext pages exist only in memory: `temp_store =
+/// MEMORY`); then it is opened afresh, every page is read
+/// (`integrity_check`) and every table's row count, the schema and
+/// `user_version` are compared with the source.
 /// Only then are the header and the file moved into place. With
 /// `removingOriginal`, the source (and its empty `-wal`/`-shm`) is then
 /// overwritten with zeros, fsynced and deleted — on SSDs and copy-on-write
@@ -56,7 +62,10 @@ public struct PlaintextEncryptionResult: Sendable {
 public enum PlaintextEncryption {
     /// - Throws: ``VaultError/alreadyExists(path:)`` (never overwrites),
     ///   ``VaultError/invalidArgument(detail:)`` for a source that is not a
-    ///   plaintext database or uses a module SQLCipher 3.4.1 lacks (FTS5),
+    ///   plaintext database or uses a module this SQLCipher lacks (FTS5 on 3.4.1),
+    ///   ``VaultError/malformedInput(path:detail:)`` for a file that crashes,
+    ///   hangs or exhausts its reader, or whose schema holds what SQLite
+    ///   never writes (several statements in an entry, ATTACH...),
     ///   ``VaultError/noKeySource(reasons:)``, ``VaultError/corrupt(detail:)``
     ///   when verification fails (nothing is left behind).
     public static func encrypt(
@@ -65,8 +74,10 @@ public enum PlaintextEncryption {
     ) throws -> PlaintextEncryptionResult {
         try VaultFiles.verifyAbsent(destination)
         try EngineCheck.inspect().requireSupport(forCreating: options.cipher)
-        let source = try PlaintextDatabase(path: sourcePath)
-        let schema = try SourceSchema(source)
+        let database = try ForeignDatabase(path: sourcePath, configuration: options.configuration.foreignReader)
+        defer { database.close() }
+        let schema = try EncryptionSource(database)
+        try schema.rehearse()
         let slots = try NewKeySlots.make(for: destination, options: options)
         let staging = VaultLocation(path: destination.directory + "/.\((destination.path as NSString).lastPathComponent).encrypting-\(UUID().uuidString.prefix(8).lowercased())")
         var finished = false
@@ -82,7 +93,7 @@ public enum PlaintextEncryption {
         do { Glibc.close(try PrivateFile.createExclusive(staging.path)) } catch {
             throw error.isDiskFull ? VaultError.diskFull(detail: error.description) : VaultError.io(detail: error.description)
         }
-        try copy(schema, from: sourcePath, into: staging, key: slots.masterKey, cipher: slots.header.cipher, progress: progress)
+        try copy(schema, into: staging, key: slots.masterKey, cipher: slots.header.cipher, progress: progress)
         try verify(staging, against: schema, key: slots.masterKey, cipher: slots.header.cipher)
         for file in [staging.walPath, staging.shmPath] { unlink(file) }
 
@@ -106,58 +117,81 @@ public enum PlaintextEncryption {
 
     // MARK: - Copy
 
-    private static func copy(_ schema: SourceSchema, from sourcePath: String, into staging: VaultLocation, key: MasterKey, cipher: CipherSettings, progress: ProgressHandler?) throws {
+    private static func copy(_ source: EncryptionSource, into staging: VaultLocation, key: MasterKey, cipher: CipherSettings, progress: ProgressHandler?) throws {
+        let sourcePath = source.database.path
         var options = Connection.Options()
         options.cipher = cipher
         options.synchronous = "FULL"
-        options.usesWAL = schema.usesWAL
-        options.usesURIFilename = true
+        options.usesWAL = source.usesWAL
         let target: Connection
         do { target = try Connection(path: staging.path, key: key, options: options) } catch let error as SQLiteError {
             throw VaultFiles.untrustedFileError(in: staging) ?? VaultError.io(detail: "cannot create \(staging.path): \(error.message)")
         }
         defer { target.close() }
-        func run(_ sql: String, _ what: String) throws {
-            do { try target.execute(sql) } catch let error as SQLiteError {
-                throw VaultError.invalidArgument(detail: "cannot copy \(what) of \(sourcePath): \(error.message)\(error.message.contains("no such module") ? " (this SQLCipher lacks that module)" : ""); nothing was written")
+        let replay = SchemaReplay()
+        func replaying(_ entry: ForeignSchema.Entry) throws {
+            do {
+                try replay.replay(entry, on: target)
+            } catch let refusal as SchemaReplayRefusal {
+                throw VaultError.malformedInput(path: sourcePath, detail: refusal.description)
+            } catch let error as SQLiteError {
+                throw EncryptionSource.copyError(error.message, what: "\(entry.type) \(entry.name)", path: sourcePath)
             }
         }
         try target.execute("PRAGMA foreign_keys = OFF")
-        try target.execute("ATTACH DATABASE ? AS plain KEY ''", [PlaintextDatabase.uri(for: sourcePath)])
-        defer { try? target.execute("DETACH DATABASE plain") }
-        let total = schema.tables.reduce(Int64(0)) { $0 + $1.rows }
+        let total = source.tables.reduce(Int64(0)) { $0 + $1.rows }
         var copied: Int64 = 0
-        // Deferred: IMMEDIATE would also try to write-lock the read-only
-        // source; the first write locks the new file, which nobody else has.
+        // Deferred: the first write locks the new file, which nobody else has.
         try target.inTransaction(.deferred) {
-            for entry in schema.entries where entry.type == "table" && entry.isVirtual { try run(entry.sql, "table \(entry.name)") }
-            for entry in schema.entries where entry.type == "table" && !entry.isVirtual {
-                let exists: Bool = try target.scalar("SELECT count(*) FROM main.sqlite_master WHERE type = 'table' AND name = ?", [entry.name]) ?? false
-                if !exists { try run(entry.sql, "table \(entry.name)") }
+            for (entry, onlyIfAbsent) in source.tablesInReplayOrder {
+                if onlyIfAbsent, try target.scalar("SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE", [entry.name], as: Int.self) != nil { continue }
+                try replaying(entry)
             }
-            for table in schema.tables {
-                let name = PlaintextDatabase.quoted(table.name)
-                let columns = table.columns.map(PlaintextDatabase.quoted).joined(separator: ", ")
-                if table.name == "sqlite_sequence" {
-                    try run("DELETE FROM main.sqlite_sequence; INSERT INTO main.sqlite_sequence SELECT * FROM plain.sqlite_sequence", "sqlite_sequence")
-                } else if table.hasRowID {
-                    try run("INSERT INTO main.\(name) (rowid, \(columns)) SELECT rowid, \(columns) FROM plain.\(name)", "table \(table.name)")
-                } else {
-                    try run("INSERT INTO main.\(name) (\(columns)) SELECT \(columns) FROM plain.\(name)", "table \(table.name)")
-                }
+            for table in source.tables {
+                try copyRows(of: table, from: source.database, into: target, replay: replay)
                 copied += table.rows
                 progress?(TransferProgress(phase: "copying \(table.name)", completed: copied, total: total, unit: .rows))
             }
-            for entry in schema.entries where ["index", "view", "trigger"].contains(entry.type) { try run(entry.sql, "\(entry.type) \(entry.name)") }
-            try target.execute("PRAGMA user_version = \(schema.userVersion)")
-            try target.execute("PRAGMA application_id = \(schema.applicationID)")
+            for entry in source.objectsAfterRows { try replaying(entry) }
+            try target.execute("PRAGMA user_version = \(source.userVersion)")
+            try target.execute("PRAGMA application_id = \(source.applicationID)")
         }
-        if schema.usesWAL { try target.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
+        if source.usesWAL { try target.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
+    }
+
+    /// Streams the rows of `table` from the reader into the same table of
+    /// the copy, rowids included, under the copy policy (inserts and
+    /// deletes in `main` only). `sqlite_sequence` replaces the counters the
+    /// inserts left.
+    private static func copyRows(of table: EncryptionSource.Table, from source: ForeignDatabase, into target: Connection, replay: SchemaReplay) throws {
+        let name = ForeignSchema.quoted(table.name)
+        var columns = table.table.columns.map { ForeignSchema.quoted($0.name) }
+        if table.table.hasRowID { columns.insert("rowid", at: 0) }
+        let insert = "INSERT INTO main.\(name) (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
+        do {
+            try target.withAuthorizer(replay.allowsCopy) {
+                if table.name.lowercased() == "sqlite_sequence" { try target.execute("DELETE FROM main.sqlite_sequence") }
+                let statement = try target.prepare(insert)
+                var failure: (any Error)?
+                try source.rows(of: table.table) { row in
+                    guard failure == nil else { return }
+                    do {
+                        try statement.bind(row.values)
+                        while try statement.step() {}
+                    } catch {
+                        failure = error
+                    }
+                }
+                if let failure { throw failure }
+            }
+        } catch let error as SQLiteError {
+            throw EncryptionSource.copyError(error.message, what: "table \(table.name)", path: source.path)
+        }
     }
 
     // MARK: - Verify
 
-    private static func verify(_ staging: VaultLocation, against schema: SourceSchema, key: MasterKey, cipher: CipherSettings) throws {
+    private static func verify(_ staging: VaultLocation, against schema: EncryptionSource, key: MasterKey, cipher: CipherSettings) throws {
         func failure(_ detail: String) -> VaultError { .corrupt(detail: "the encrypted copy failed verification (\(detail)); nothing was kept") }
         var options = Connection.Options()
         options.isReadOnly = true
@@ -171,7 +205,7 @@ public enum PlaintextEncryption {
             let problems = try copy.fetchAll("PRAGMA integrity_check").compactMap { try? $0.get(0, as: String.self) }
             guard problems == ["ok"] else { throw failure("integrity_check: \(problems.prefix(3).joined(separator: "; "))") }
             for table in schema.tables {
-                let rows: Int64 = try copy.scalar("SELECT count(*) FROM \(PlaintextDatabase.quoted(table.name))") ?? -1
+                let rows: Int64 = try copy.scalar("SELECT count(*) FROM \(ForeignSchema.quoted(table.name))") ?? -1
                 guard rows == table.rows else { throw failure("table \(table.name) has \(rows) rows, the source \(table.rows)") }
             }
             let names = Set(try copy.fetchAll("SELECT type || ' ' || name FROM sqlite_master").map { try $0.get(0, as: String.self) })
@@ -206,55 +240,5 @@ public enum PlaintextEncryption {
         for file in [path, path + "-wal", path + "-shm"] { unlink(file) }
         let directory = (path as NSString).deletingLastPathComponent
         try? PrivateFile.syncDirectory(directory.isEmpty ? "." : directory)
-    }
-}
-
-/// What the source holds, read before copying and compared after.
-private struct SourceSchema {
-    struct Entry {
-        let type: String
-        let name: String
-        let sql: String
-        var isVirtual: Bool { sql.uppercased().hasPrefix("CREATE VIRTUAL TABLE") }
-    }
-    struct Table {
-        let name: String
-        let columns: [String]
-        let hasRowID: Bool
-        let rows: Int64
-    }
-
-    /// CREATE statements in their original order (SQLite's own objects and
-    /// automatic indexes excluded).
-    let entries: [Entry]
-    /// Tables whose rows are copied (virtual tables' own data lives in their
-    /// shadow tables, which are copied).
-    let tables: [Table]
-    let userVersion: Int
-    let applicationID: Int
-    let usesWAL: Bool
-
-    init(_ source: PlaintextDatabase) throws {
-        let db = source.connection
-        entries = try db.fetchAll("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY rowid").map {
-            Entry(type: try $0.get("type"), name: try $0.get("name"), sql: try $0.get("sql"))
-        }
-        var tables: [Table] = []
-        let copied = entries.filter { $0.type == "table" && !$0.isVirtual }.map(\.name)
-            + (try db.scalar("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'", as: Int.self) != nil ? ["sqlite_sequence"] : [])
-        for name in copied {
-            let quoted = PlaintextDatabase.quoted(name)
-            let columns = try db.fetchAll("PRAGMA table_info(\(quoted))").map { try $0.get("name", as: String.self) }
-            let hasRowID = (try? db.prepare("SELECT rowid FROM \(quoted) LIMIT 0")) != nil
-            tables.append(Table(name: name, columns: columns, hasRowID: hasRowID, rows: try source.count(name)))
-        }
-        self.tables = tables
-        userVersion = try db.scalar("PRAGMA user_version") ?? 0
-        applicationID = try db.scalar("PRAGMA application_id") ?? 0
-        // Bytes 18-19 of the file header are 2 in WAL mode.
-        let handle = FileHandle(forReadingAtPath: source.path)
-        let header = (try? handle?.read(upToCount: 20)) ?? nil
-        try? handle?.close()
-        usesWAL = header.map { $0.count == 20 && $0[18] == 2 } ?? false
     }
 }

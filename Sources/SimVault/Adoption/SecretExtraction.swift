@@ -2,8 +2,9 @@ import Foundation
 
 /// Finds API keys and other credentials inside JSON that apps stored in
 /// ordinary columns (AionUi copies the provider's API key into every
-/// conversation's `model` JSON), so an import can move them into sealed
-/// secrets and keep only a reference in the stored JSON.
+/// conversation's `model` JSON; Sim keeps them in workflow sub-blocks), so
+/// an import can move them into sealed secrets and keep only a reference in
+/// the stored JSON, and an export can leave them out.
 ///
 /// The rules, applied to every string value at any depth:
 /// 1. **By name**: the member's name, lowercased without `_`, `-` and
@@ -12,13 +13,21 @@ import Foundation
 ///    `accesstoken`, `refreshtoken`, `authtoken`, `bearertoken`, `token`,
 ///    `apitoken`, `xapikey`, or ends with `apikey`, `secret`, `token` or
 ///    `password`;
-/// 2. **By shape**, whatever the name: a string of 20 or more characters
+/// 2. **Named by its object**: the `value` member of an object whose `id`,
+///    `key` or `name` member, or whose own member name, is such a name
+///    (Sim's `"apiKey": {"id": "apiKey", "type": "short-input", "value": …}`,
+///    header lists `{"key": "Authorization", "value": …}`);
+/// 3. **By shape**, whatever the name: a string of 20 or more characters
 ///    without spaces that starts like a known provider key (`sk-`,
 ///    `sk-ant-`, `sk-proj-`, `AIza`, `gsk_`, `xai-`, `hf_`, `ghp_`,
 ///    `github_pat_`, `glpat-`, `r8_`, `pplx-`, `AKIA`).
 ///
-/// Empty strings are left alone. A found value is replaced by the text
-/// `secret:<scope>/<name>`, naming the secret that now holds it.
+/// Never credentials: empty strings, references to a sealed secret
+/// (`secret:<scope>/<name>`, what an import leaves), Sim's references to its
+/// environment variables (`{{OPENAI_API_KEY}}`), and ``redactionMarker``.
+/// A found value is replaced by what the caller's `store` returns: the text
+/// `secret:<scope>/<name>` naming the secret that now holds it, or the
+/// marker.
 enum SecretExtraction {
     private static let secretNames: Set<String> = [
         "apikey", "apikeys", "secret", "secretkey", "clientsecret", "password", "passwd", "privatekey", "authorization",
@@ -26,6 +35,8 @@ enum SecretExtraction {
     ]
     private static let secretSuffixes = ["apikey", "secret", "token", "password"]
     private static let keyPrefixes = ["sk-", "AIza", "gsk_", "xai-", "hf_", "ghp_", "github_pat_", "glpat-", "r8_", "pplx-", "AKIA"]
+    /// What an export writes in place of a credential.
+    static let redactionMarker = "[redacted by simvault]"
 
     /// Whether a member called `name` holds a credential.
     static func isSecretName(_ name: String) -> Bool {
@@ -38,17 +49,39 @@ enum SecretExtraction {
         value.count >= 20 && !value.contains(where: \.isWhitespace) && keyPrefixes.contains { value.hasPrefix($0) }
     }
 
+    /// Whether `text` only points at a credential kept elsewhere: a sealed
+    /// secret (`secret:<scope>/<name>`), an environment variable of Sim's
+    /// (`{{NAME}}`), or a redacted value.
+    static func isReference(_ text: String) -> Bool {
+        if text == redactionMarker { return true }
+        if text.hasPrefix("secret:"), text.contains("/"), !text.contains(where: \.isWhitespace) { return true }
+        guard text.hasPrefix("{{"), text.hasSuffix("}}"), text.count > 4 else { return false }
+        return text.dropFirst(2).dropLast(2).allSatisfy { $0.isLetter || $0.isNumber || "_.-".contains($0) }
+    }
+
+    /// Whether `text`, held by a member called `name`, is a credential.
+    static func isCredential(_ text: String, name: String?) -> Bool {
+        guard !text.isEmpty, !isReference(text) else { return false }
+        return (name.map(isSecretName) ?? false) || looksLikeKey(text)
+    }
+
     /// `value` with every credential replaced by what `store` returns for
     /// it. `store` gets the secret's suggested name (from the member path,
-    /// `apiKey` → `API_KEY`, `auth.token` → `AUTH_TOKEN`) and its value.
+    /// `apiKey` → `API_KEY`, `auth.token` → `AUTH_TOKEN`; a sub-block's
+    /// `value` is named after the sub-block) and its value.
     static func extract(_ value: JSONValue, path: [String] = [], store: (String, String) throws -> String) rethrows -> JSONValue {
         switch value {
-        case .string(let text) where !text.isEmpty && ((path.last.map(isSecretName) ?? false) || looksLikeKey(text)):
+        case .string(let text) where isCredential(text, name: path.last):
             return .string(try store(secretName(path), text))
         case .object(let object):
+            let label = [object["id"]?.string, object["key"]?.string, object["name"]?.string, path.last].compactMap { $0 }.first(where: isSecretName)
             var result = JSONObject()
             for member in object.members {
-                result[member.key] = try extract(member.value, path: path + [member.key], store: store)
+                if member.key == "value", let label, case .string(let text) = member.value, isCredential(text, name: label) {
+                    result[member.key] = .string(try store(secretName([label]), text))
+                } else {
+                    result[member.key] = try extract(member.value, path: path + [member.key], store: store)
+                }
             }
             return .object(result)
         case .array(let items):
@@ -56,6 +89,27 @@ enum SecretExtraction {
         default:
             return value
         }
+    }
+
+    /// `value` with every credential replaced by ``redactionMarker``, and
+    /// how many were.
+    static func redact(_ value: JSONValue) -> (value: JSONValue, count: Int) {
+        var count = 0
+        let result = extract(value) { _, _ in
+            count += 1
+            return redactionMarker
+        }
+        return (result, count)
+    }
+
+    /// JSON text with every credential redacted; the text unchanged (byte
+    /// for byte) when it holds none or is not JSON.
+    static func redact(jsonText text: String) -> String {
+        guard let value = try? JSONReader(data: Data(text.utf8)).readDocument() else {
+            return looksLikeKey(text) ? redactionMarker : text
+        }
+        let (redacted, count) = redact(value)
+        return count == 0 ? text : JSONWriter.serialize(redacted, style: .compact)
     }
 
     /// `["auth", "apiKey"]` → `AUTH_API_KEY`.

@@ -53,8 +53,10 @@ extension Vault {
     /// (`SQLITE_OPEN_READONLY` and `PRAGMA query_only`). With writes allowed
     /// it runs on the writer in one transaction, and an `sql.write` event
     /// (without the SQL, which may hold private text) goes to `access_log`.
-    /// Either way `PRAGMA key`/`rekey`, `ATTACH`/`DETACH` and PRAGMA
-    /// assignments are refused (see `Connection.withConsoleAuthorizer`).
+    /// Either way ``ConsolePolicy`` refuses `PRAGMA key`/`rekey`,
+    /// `ATTACH`/`DETACH`, PRAGMA assignments, `fts3_tokenizer()`, changes to
+    /// the vault's own tables (`access_log`, `secrets`, `secret_keys`,
+    /// `schema_migrations`, `vault_meta`) and triggers.
     /// Secrets come out sealed: a `SELECT * FROM secrets` shows ciphertext.
     ///
     /// ```swift
@@ -66,10 +68,11 @@ extension Vault {
     ///   `allowingWrites`, a refused statement, or more than one statement;
     ///   ``SQLiteError`` for SQL errors.
     public func executeSQL(_ sql: String, allowingWrites: Bool = false) throws -> SQLResult {
+        let policy = ConsolePolicy()
         do {
             if allowingWrites {
                 return try write { db in
-                    var result = try Self.run(sql, on: db)
+                    var result = try Self.run(sql, on: db, policy: policy)
                     result = SQLResult(columns: result.columns, rows: result.rows, changes: db.changes)
                     try AccessLog.record(
                         AccessEvent(action: "sql.write", resource: vaultID, detail: ["changes": String(db.changes)]),
@@ -77,14 +80,14 @@ extension Vault {
                     return result
                 }
             }
-            return try read { db in try Self.run(sql, on: db) }
+            return try read { db in try Self.run(sql, on: db, policy: policy) }
         } catch let error as SQLiteError {
-            throw Self.consoleError(error, allowingWrites: allowingWrites) ?? error
+            throw Self.consoleError(error, allowingWrites: allowingWrites, refusal: policy.refusal) ?? error
         }
     }
 
-    private static func run(_ sql: String, on db: Connection) throws -> SQLResult {
-        try db.withConsoleAuthorizer {
+    private static func run(_ sql: String, on db: Connection, policy: ConsolePolicy) throws -> SQLResult {
+        try db.withAuthorizer(policy.allows) {
             let statement = try db.prepare(sql)
             var rows: [[DatabaseValue]] = []
             while try statement.step() { rows.append(statement.row().values) }
@@ -92,7 +95,12 @@ extension Vault {
         }
     }
 
-    private static func consoleError(_ error: SQLiteError, allowingWrites: Bool) -> VaultError? {
+    private static func consoleError(_ error: SQLiteError, allowingWrites: Bool, refusal: String?) -> VaultError? {
+        // A denied action fails the statement with SQLITE_AUTH (or, for a
+        // function, SQLITE_ERROR "not authorized to use function").
+        if let refusal {
+            return .invalidArgument(detail: "`sql` refuses \(refusal), with or without --write. Use `simvault rekey`, `simvault key ...`, `simvault secret ...` or `simvault backup` for what they cover")
+        }
         if error.isReadOnly, !allowingWrites {
             return .invalidArgument(detail: "the statement would change the vault, and `sql` is read-only by default; pass --write to change data")
         }

@@ -7,7 +7,10 @@ import Foundation
 /// milliseconds), JSON columns as the text stored, BLOB payloads
 /// (attachments) as base64, compressed workflow states and run payloads
 /// inflated and embedded as JSON. Secret values never appear here (see
-/// ``VaultExport``).
+/// ``VaultExport``), and credentials inside JSON columns and workflow
+/// states (an API key in an agent's config, a Sim block's apiKey) are
+/// replaced by ``SecretExtraction/redactionMarker`` unless the export
+/// includes secret values (`redactingCredentials: false`).
 enum ExportRecords {
     static let userColumns = "id, username, display_name, created_at, updated_at, last_login_at"
     static let agentColumns = "id, name, description, provider, model, system_prompt, config, is_active, created_at, updated_at"
@@ -47,8 +50,10 @@ enum ExportRecords {
         try select("SELECT \(userColumns) FROM users", ids: ids, order: "username, id", in: db).map { object($0) }
     }
 
-    static func agents(_ ids: [String]? = nil, in db: Connection) throws -> [JSONObject] {
-        try select("SELECT \(agentColumns) FROM agents", ids: ids, order: "name, id", in: db).map { object($0, booleans: ["is_active"]) }
+    static func agents(_ ids: [String]? = nil, redactingCredentials: Bool = true, in db: Connection) throws -> [JSONObject] {
+        try select("SELECT \(agentColumns) FROM agents", ids: ids, order: "name, id", in: db).map { row in
+            redacting(["config"], in: object(row, booleans: ["is_active"]), redactingCredentials)
+        }
     }
 
     /// Conversation ids in export order (oldest first).
@@ -57,11 +62,11 @@ enum ExportRecords {
     }
 
     /// A conversation with its messages and their attachments.
-    static func conversation(_ id: String, in db: Connection) throws -> JSONObject {
+    static func conversation(_ id: String, redactingCredentials: Bool = true, in db: Connection) throws -> JSONObject {
         guard let row = try db.fetchOne("SELECT \(conversationColumns) FROM conversations WHERE id = ?", [id]) else {
             throw VaultError.recordNotFound(kind: "conversation", id: id)
         }
-        var conversation = object(row, booleans: ["is_pinned", "is_archived"])
+        var conversation = redacting(["model", "extra"], in: object(row, booleans: ["is_pinned", "is_archived"]), redactingCredentials)
         var messages: [JSONValue] = []
         for messageRow in try db.fetchAll("SELECT \(messageColumns) FROM messages WHERE conversation_id = ? ORDER BY position", [id]) {
             var message = object(messageRow)
@@ -85,19 +90,23 @@ enum ExportRecords {
         return conversation
     }
 
-    static func workflows(in db: Connection) throws -> [JSONObject] {
-        try db.fetchAll("SELECT id, name, description, category, tags, version, created_at, updated_at, state, source FROM workflows ORDER BY name, id").map { row in
+    static func workflows(redactingCredentials: Bool = true, in db: Connection) throws -> [JSONObject] {
+        func state(_ packed: Data) throws -> JSONValue {
+            let value = try embeddedJSON(packed)
+            return redactingCredentials ? WorkflowCredentials.redacted(value) : value
+        }
+        return try db.fetchAll("SELECT id, name, description, category, tags, version, created_at, updated_at, state, source FROM workflows ORDER BY name, id").map { row in
             var workflow = object(row)
             let id: String = try row.get("id")
             workflow["tags"] = try JSONReader(data: Data((try row.get("tags", as: String.self)).utf8)).readDocument()
-            workflow["state"] = try embeddedJSON(try row.get("state"))
+            workflow["state"] = try state(try row.get("state"))
             let history = try db.fetchAll(
                 "SELECT version, name, description, category, tags, saved_at, state FROM workflow_versions WHERE workflow_id = ? ORDER BY version",
                 [id]
             ).map { version -> JSONValue in
                 var entry = object(version)
                 entry["tags"] = try JSONReader(data: Data((try version.get("tags", as: String.self)).utf8)).readDocument()
-                entry["state"] = try embeddedJSON(try version.get("state"))
+                entry["state"] = try state(try version.get("state"))
                 return .object(entry)
             }
             workflow["history"] = .array(history)
@@ -126,6 +135,17 @@ enum ExportRecords {
 
     static func secretNames(in db: Connection) throws -> [JSONObject] {
         try db.fetchAll("SELECT scope, name, kind, created_at, updated_at FROM secrets ORDER BY scope, name").map { object($0) }
+    }
+
+    /// `record` with credentials in its JSON text members `keys` redacted
+    /// (when `redacting`).
+    private static func redacting(_ keys: [String], in record: JSONObject, _ redacting: Bool) -> JSONObject {
+        guard redacting else { return record }
+        var record = record
+        for key in keys {
+            if let text = record[key]?.string { record[key] = .string(SecretExtraction.redact(jsonText: text)) }
+        }
+        return record
     }
 
     /// A zlib-compressed JSON payload, inflated and parsed.

@@ -78,7 +78,7 @@ struct RecordImporter {
         let id = try fields.string("id")
         if try exists("agents", id) { alreadyPresent.agents += 1; return }
         let now = Clock.nowMilliseconds()
-        let config = try fields.optionalString("config")
+        let config = try strippingSecrets(try fields.optionalString("config"), scope: "agent:\(id)")
         try fields.requireJSON(config, "config")
         try insert("agents", [
             "id": id, "name": try fields.string("name"), "description": try fields.optionalString("description"),
@@ -92,30 +92,62 @@ struct RecordImporter {
 
     /// A conversation with its `messages` (and their `attachments`).
     mutating func conversation(_ record: JSONObject) throws {
+        guard let conversation = try beginConversation(record) else { return }
+        let fields = RecordFields(record, "conversation")
+        let messages = try fields.optionalArray("messages") ?? []
+        for (position, message) in messages.enumerated() {
+            guard let message = message.object else { throw fields.invalid("message \(position) is not an object") }
+            try self.message(message, of: conversation, defaultPosition: position)
+        }
+        if record["last_message_at"] == nil || record["last_message_at"]?.isNull == true {
+            try finishConversation(conversation, lastMessageAt: messages.compactMap { $0.object?["created_at"]?.int64 }.max())
+        }
+    }
+
+    /// A conversation written before its messages (an import that streams
+    /// them): its id and creation time, which each message defaults to.
+    struct OpenConversation {
+        let id: String
+        let createdAt: Int64
+    }
+
+    /// Writes a conversation's own fields (`messages` in `record` are not
+    /// read); nil when the vault has it already (then skip its messages).
+    /// Credentials in its `model` and `extra` JSON are sealed as secrets of
+    /// scope `conversation:<id>` (see ``SecretExtraction``).
+    mutating func beginConversation(_ record: JSONObject) throws -> OpenConversation? {
         let fields = RecordFields(record, "conversation")
         let id = try fields.string("id")
-        if try exists("conversations", id) { alreadyPresent.conversations += 1; return }
+        if try exists("conversations", id) { alreadyPresent.conversations += 1; return nil }
         let now = Clock.nowMilliseconds()
         let createdAt = try fields.optionalInt("created_at") ?? now
-        let extra = try fields.optionalString("extra")
+        let extra = try strippingSecrets(try fields.optionalString("extra"), scope: "conversation:\(id)")
         try fields.requireJSON(extra, "extra")
         try requireReference("users", "user", try fields.optionalString("user_id"), fields)
         try requireReference("agents", "agent", try fields.optionalString("agent_id"), fields)
-        let messages = try fields.optionalArray("messages") ?? []
-        let lastMessageAt = messages.compactMap { $0.object?["created_at"]?.int64 }.max()
         try insert("conversations", [
             "id": id, "user_id": try fields.optionalString("user_id"), "agent_id": try fields.optionalString("agent_id"),
             "title": try fields.optionalString("title") ?? "", "kind": try fields.optionalString("kind") ?? "chat",
-            "model": try fields.optionalString("model"), "status": try fields.optionalString("status") ?? "idle",
+            "model": try strippingSecrets(try fields.optionalString("model"), scope: "conversation:\(id)"),
+            "status": try fields.optionalString("status") ?? "idle",
             "is_pinned": try fields.optionalBool("is_pinned") ?? false, "is_archived": try fields.optionalBool("is_archived") ?? false,
             "extra": extra, "created_at": createdAt, "updated_at": try fields.optionalInt("updated_at") ?? createdAt,
-            "last_message_at": try fields.optionalInt("last_message_at") ?? lastMessageAt,
+            "last_message_at": try fields.optionalInt("last_message_at"),
         ], fields)
         imported.conversations += 1
-        for (position, message) in messages.enumerated() {
-            guard let message = message.object else { throw fields.invalid("message \(position) is not an object") }
-            try self.message(message, conversationID: id, defaultPosition: position, defaultTime: createdAt)
-        }
+        return OpenConversation(id: id, createdAt: createdAt)
+    }
+
+    /// One message of `conversation` (with its attachments).
+    mutating func message(_ record: JSONObject, of conversation: OpenConversation, defaultPosition: Int) throws {
+        try message(record, conversationID: conversation.id, defaultPosition: defaultPosition, defaultTime: conversation.createdAt)
+    }
+
+    /// Sets the time of the conversation's last message when its record
+    /// did not give one.
+    func finishConversation(_ conversation: OpenConversation, lastMessageAt: Int64?) throws {
+        guard let lastMessageAt else { return }
+        try db.execute("UPDATE conversations SET last_message_at = ? WHERE id = ?", [lastMessageAt, conversation.id])
     }
 
     private mutating func message(_ record: JSONObject, conversationID: String, defaultPosition: Int, defaultTime: Int64) throws {

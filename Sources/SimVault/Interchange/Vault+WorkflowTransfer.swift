@@ -19,6 +19,10 @@ public struct WorkflowImportReport: Sendable, Codable, Equatable {
         public let form: String
     }
     public let workflows: [Item]
+    /// Credentials found in the workflows (API keys, tokens, passwords)
+    /// that were sealed as secrets of scope `workflow:<id>`; the stored
+    /// states refer to them (see ``WorkflowCredentials``).
+    public let sealedCredentials: Int
 }
 
 /// What a bundle or archive export wrote.
@@ -59,7 +63,7 @@ extension Vault {
     /// a `.simworkflow` bundle, a Sim ZIP archive, or one JSON file.
     public func importWorkflows(path: String) throws -> WorkflowImportReport {
         guard ZipArchiveReader.looksLikeArchive(path) else { return try importSimWorkflow(path: path) }
-        let archive = try ZipArchiveReader(path: path)
+        let archive = try ZipArchiveReader(path: path, limits: WorkflowBundle.archiveLimits)
         return try WorkflowBundle.isBundle(archive) ? importWorkflowBundle(archive) : importSimWorkflowArchive(archive)
     }
 
@@ -107,7 +111,7 @@ extension Vault {
     ///   damaged archive, a bad manifest, or a workflow file that is not a
     ///   valid Sim export (nothing is written).
     public func importWorkflowBundle(path: String) throws -> WorkflowImportReport {
-        try importWorkflowBundle(try ZipArchiveReader(path: path))
+        try importWorkflowBundle(try ZipArchiveReader(path: path, limits: WorkflowBundle.archiveLimits))
     }
 
     /// Imports every workflow of a Sim ZIP archive (a workspace or folder
@@ -118,7 +122,7 @@ extension Vault {
     /// - Throws: ``VaultError/invalidArgument(detail:)`` for an unsafe or
     ///   damaged archive or a workflow Sim would refuse (nothing is written).
     public func importSimWorkflowArchive(path: String) throws -> WorkflowImportReport {
-        try importSimWorkflowArchive(try ZipArchiveReader(path: path))
+        try importSimWorkflowArchive(try ZipArchiveReader(path: path, limits: WorkflowBundle.archiveLimits))
     }
 
     private func importWorkflowBundle(_ archive: ZipArchiveReader) throws -> WorkflowImportReport {
@@ -138,24 +142,36 @@ extension Vault {
     private func importSimWorkflows(_ items: [SimWorkflowImport], audit: [String: String]) throws -> WorkflowImportReport {
         let prepared = try items.map { try $0.prepared() }
         return try writeData { db in
-            let imported = try prepared.map { try Self.store($0, in: db) }
+            var importer = RecordImporter(db: db, vault: self)
+            let imported = try prepared.map { try Self.store($0, in: db, sealingCredentialsWith: &importer) }
             var detail = audit
             detail["count"] = String(imported.count)
+            detail["secrets"] = String(importer.imported.secrets)
             try AccessLog.record(AccessEvent(action: "workflow.import", resource: nil, detail: detail), actor: configuration.actor, in: db)
-            return WorkflowImportReport(workflows: imported)
+            return WorkflowImportReport(workflows: imported, sealedCredentials: importer.imported.secrets + importer.alreadyPresent.secrets)
         }
     }
 
     /// Writes one prepared workflow inside the caller's transaction: under
     /// its preferred id unless the vault has a workflow with that id (then
-    /// under a new one), with its source.
-    static func store(_ prepared: SimWorkflowImport.Prepared, in db: Connection) throws -> WorkflowImportReport.Item {
+    /// under a new one), with its source. Credentials in its state are
+    /// sealed by `importer` as secrets of the workflow's final id, and the
+    /// state refers to them (see ``WorkflowCredentials``).
+    static func store(
+        _ prepared: SimWorkflowImport.Prepared, in db: Connection, sealingCredentialsWith importer: inout RecordImporter
+    ) throws -> WorkflowImportReport.Item {
         var workflow = prepared.workflow
         if try db.scalar("SELECT 1 FROM workflows WHERE id = ?", [workflow.workflow.id], as: Int.self) != nil {
             let copy = workflow.workflow
             workflow = WorkflowStore.PreparedWorkflow(
                 workflow: Workflow(name: copy.name, description: copy.description, category: copy.category, tags: copy.tags, state: copy.state),
                 packedState: workflow.packedState, tags: workflow.tags)
+        }
+        if prepared.holdsCredentials {
+            let copy = workflow.workflow
+            let sealed = try WorkflowCredentials.sealing(copy.state, workflowID: copy.id, importer: &importer)
+            workflow = try WorkflowStore.prepare(Workflow(
+                id: copy.id, name: copy.name, description: copy.description, category: copy.category, tags: copy.tags, state: sealed))
         }
         let summary = try WorkflowStore.save(workflow, in: db)
         try db.execute("UPDATE workflows SET source = ? WHERE id = ?", [prepared.source.text, summary.id])
@@ -185,7 +201,7 @@ extension Vault {
             throw VaultError.recordNotFound(kind: "workflow", id: id)
         }
         return try SimWorkflowFile.assemble(
-            state: try Zlib.decompress(try row.get("state")), source: try row.get("source"), id: id,
+            state: WorkflowCredentials.redacting(try Zlib.decompress(try row.get("state"))), source: try row.get("source"), id: id,
             name: try row.get("name"), description: try row.get("description"), exportedAt: exportedAt, form: form)
     }
 }
@@ -226,12 +242,17 @@ struct SimWorkflowImport {
         let origin: String
         let blocks: Int
         let edges: Int
+        /// Whether the state holds an API key, token or password to seal
+        /// when it is stored (``WorkflowCredentials``).
+        let holdsCredentials: Bool
     }
 
     func prepared() throws -> Prepared {
         let workflow = Workflow(
             id: preferredID, name: name, description: description ?? file.description ?? "", category: category ?? Workflow.defaultCategory,
             state: file.stateBytes)
-        return Prepared(workflow: try WorkflowStore.prepare(workflow), source: source, origin: origin, blocks: file.blockCount, edges: file.edgeCount)
+        return Prepared(
+            workflow: try WorkflowStore.prepare(workflow), source: source, origin: origin, blocks: file.blockCount, edges: file.edgeCount,
+            holdsCredentials: WorkflowCredentials.holdsCredentials(file.state))
     }
 }

@@ -132,11 +132,11 @@ private struct ExportWriter {
             let conversation = try ExportRecords.conversation(id, in: db)
             conversationIDs = [id]
             users = try ExportRecords.users(conversation["user_id"]?.string.map { [$0] } ?? [], in: db)
-            agents = try ExportRecords.agents(conversation["agent_id"]?.string.map { [$0] } ?? [], in: db)
+            agents = try ExportRecords.agents(conversation["agent_id"]?.string.map { [$0] } ?? [], redactingCredentials: !includingSecretValues, in: db)
         case .everything:
             conversationIDs = try ExportRecords.conversationIDs(in: db)
             users = try ExportRecords.users(in: db)
-            agents = try ExportRecords.agents(in: db)
+            agents = try ExportRecords.agents(redactingCredentials: !includingSecretValues, in: db)
         }
         try text("{\n")
         try member("format", .string(VaultExport.format), first: true)
@@ -150,7 +150,7 @@ private struct ExportWriter {
         var messages = 0
         try text(",\n  \"conversations\": [")
         for (position, id) in conversationIDs.enumerated() {
-            let conversation = try ExportRecords.conversation(id, in: db)
+            let conversation = try ExportRecords.conversation(id, redactingCredentials: !includingSecretValues, in: db)
             messages += conversation["messages"]?.array?.count ?? 0
             try element(.object(conversation), first: position == 0)
             progress?(TransferProgress(phase: "conversations", completed: Int64(position + 1), total: Int64(conversationIDs.count), unit: .items))
@@ -159,7 +159,7 @@ private struct ExportWriter {
 
         var counts = (workflows: 0, runs: 0, secrets: 0)
         if scope == .everything {
-            let workflows = try ExportRecords.workflows(in: db), runs = try ExportRecords.runs(in: db)
+            let workflows = try ExportRecords.workflows(redactingCredentials: !includingSecretValues, in: db), runs = try ExportRecords.runs(in: db)
             counts = (workflows.count, runs.count, 0)
             try array("workflows", workflows.map(JSONValue.object))
             try array("runs", runs.map(JSONValue.object))

@@ -81,6 +81,16 @@ public enum WorkflowBundle {
         return WorkflowBundleReport(path: path, bytes: VaultLocation.size(of: path) ?? 0, workflows: items)
     }
 
+    /// What a workflow archive (a bundle, or a Sim ZIP archive) may hold:
+    /// entries no larger than a workflow file may be, and 256 MiB inflated
+    /// in all, counted over every read (Sim workflows are tens of KB).
+    static var archiveLimits: ZipArchiveReader.Limits {
+        var limits = ZipArchiveReader.Limits()
+        limits.maximumEntryBytes = SimWorkflowFile.maximumBytes
+        limits.maximumTotalBytes = 256 << 20
+        return limits
+    }
+
     /// Whether `archive` is a bundle: its `manifest.json` says so (a Sim ZIP
     /// archive may hold a workflow file of that name).
     static func isBundle(_ archive: ZipArchiveReader) throws -> Bool {
@@ -89,11 +99,15 @@ public enum WorkflowBundle {
         return (try? JSONReader(data: data).readDocument())?.object?["format"]?.string == format
     }
 
-    /// Reads and checks every workflow of the bundle `archive`.
+    /// Reads and checks every workflow of the bundle `archive`. A manifest
+    /// naming one file (or one id) twice is refused: each entry is read
+    /// once.
     static func read(_ archive: ZipArchiveReader) throws -> [Entry] {
         let path = archive.path
         func refuse(_ why: String) -> VaultError { .invalidArgument(detail: "\(path) is not a valid .simworkflow bundle: \(why)") }
         guard let manifestEntry = archive.entries.first(where: { $0.name == manifestName }) else { throw refuse("it has no \(manifestName)") }
+        // 10,000 workflows (the archive's entry limit) take about 3 MB.
+        guard manifestEntry.size <= 4 << 20 else { throw refuse("its \(manifestName) is \(ByteCount.format(manifestEntry.size)), more than a manifest needs") }
         let manifestData = try archive.read(manifestEntry)
         let manifest: Manifest
         do {
@@ -109,6 +123,11 @@ public enum WorkflowBundle {
             throw refuse("\(manifestName) is damaged (\(error))")
         }
         guard !manifest.workflows.isEmpty else { throw refuse("its manifest lists no workflows") }
+        var files = Set<String>(), ids = Set<String>()
+        for item in manifest.workflows {
+            guard files.insert(item.file).inserted else { throw refuse("its manifest lists \(item.file) more than once") }
+            guard ids.insert(item.id).inserted else { throw refuse("its manifest lists the workflow id \(item.id) more than once") }
+        }
         return try manifest.workflows.map { item in
             let data = try archive.read(try archive.entry(named: item.file))
             guard data.count == item.bytes, AttachmentStore.sha256(data) == item.sha256 else {

@@ -46,8 +46,18 @@ public final class JSONReader {
         public var maximumStringBytes = 256 << 20
         /// Largest value ``readValue()`` builds in memory, in bytes of input.
         public var maximumValueBytes: Int64 = 512 << 20
+        /// Most memory one value ``readValue()`` builds may take, as
+        /// estimated while it is built (``estimatedNodeBytes`` per value and
+        /// member, plus the bytes of its strings, keys and numbers): a file
+        /// of many tiny values (`[1,1,1,…]` takes ~50 bytes of memory per 2
+        /// bytes of input) cannot exhaust memory within the input limit.
+        public var maximumValueMemory: Int64 = 1 << 30
         public init() {}
     }
+
+    /// What one built value or member costs besides its text, in bytes
+    /// (an enum box, an array slot or a member's key and value).
+    public static let estimatedNodeBytes: Int64 = 48
 
     private let refill: () throws -> Data?
     private let limits: Limits
@@ -62,6 +72,13 @@ public final class JSONReader {
     /// was already read (so a comma is expected before the next).
     private var containers: [(isObject: Bool, hasItems: Bool)] = []
     private var valueStart: Int64?
+    /// The estimated memory of the value being built.
+    private var valueMemory: Int64 = 0
+
+    /// The estimated memory of the last value ``readValue()`` built (see
+    /// ``Limits/maximumValueMemory``), for callers that bound a record made
+    /// of several values.
+    public private(set) var lastValueMemory: Int64 = 0
 
     /// A reader over bytes in memory.
     public convenience init(data: Data, limits: Limits = Limits()) {
@@ -115,9 +132,29 @@ public final class JSONReader {
     public func readValue() throws -> JSONValue {
         try beforeValue()
         let outermost = valueStart == nil
-        if outermost { valueStart = offset }
-        defer { if outermost { valueStart = nil } }
+        if outermost {
+            valueStart = offset
+            valueMemory = 0
+        }
+        defer {
+            if outermost {
+                valueStart = nil
+                lastValueMemory = valueMemory
+            }
+        }
         return try parseValue(depth: containers.count, pass: .build)
+    }
+
+    /// Whether the next value starts with `{` (an object), without reading it.
+    public func nextValueIsObject() throws -> Bool {
+        try skipWhitespace()
+        return try peek() == UInt8(ascii: "{")
+    }
+
+    /// Whether the next value starts with `[` (an array), without reading it.
+    public func nextValueIsArray() throws -> Bool {
+        try skipWhitespace()
+        return try peek() == UInt8(ascii: "[")
     }
 
     /// Checks that the input is one document that ``readDocument()`` would
@@ -211,6 +248,7 @@ public final class JSONReader {
         if keep, let start = valueStart, offset - start > limits.maximumValueBytes {
             throw error("a single value is larger than \(ByteCount.format(limits.maximumValueBytes))")
         }
+        if keep { try charge(Self.estimatedNodeBytes) }
         guard let byte = try peek() else { throw truncated() }
         switch byte {
         case UInt8(ascii: "{"):
@@ -226,6 +264,7 @@ public final class JSONReader {
                 if pass != .skip {
                     guard seen.insert(key) else { throw error("duplicate member \"\(key)\" in an object") }
                 }
+                if keep { try charge(Self.estimatedNodeBytes + Int64(key.utf8.count)) }
                 try skipWhitespace()
                 try expect(UInt8(ascii: ":"), "':' after a member name")
                 let value = try parseValue(depth: depth + 1, pass: pass)
@@ -256,7 +295,9 @@ public final class JSONReader {
                 try skipString()
                 return .null
             }
-            return .string(try parseString())
+            let text = try parseString()
+            try charge(Int64(text.utf8.count))
+            return .string(text)
         case UInt8(ascii: "t"):
             try expectWord("true"); return .bool(true)
         case UInt8(ascii: "f"):
@@ -264,9 +305,19 @@ public final class JSONReader {
         case UInt8(ascii: "n"):
             try expectWord("null"); return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return .number(try parseNumber())
+            let number = try parseNumber()
+            if keep { try charge(Int64(number.utf8.count)) }
+            return .number(number)
         default:
             throw error("expected a value, found \(describe(byte))")
+        }
+    }
+
+    /// Adds `bytes` to the estimated memory of the value being built.
+    private func charge(_ bytes: Int64) throws {
+        valueMemory += bytes
+        if valueMemory > limits.maximumValueMemory {
+            throw error("a single value would take more than \(ByteCount.format(limits.maximumValueMemory)) of memory")
         }
     }
 

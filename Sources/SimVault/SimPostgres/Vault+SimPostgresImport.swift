@@ -154,7 +154,7 @@ struct SimPostgresImportRun {
                     blocks = file.blockCount
                     edges = file.edgeCount
                     outcome = writing ? .imported : .wouldImport
-                    if writing { try store(workflow, file: file, category: category, in: db) }
+                    if writing { try store(workflow, file: file, category: category, in: db, importer: &importer) }
                 } catch let malformed as SimWorkflowAssembly.Malformed {
                     outcome = .skipped
                     reason = malformed.reason
@@ -220,7 +220,7 @@ struct SimPostgresImportRun {
         return file
     }
 
-    private func store(_ workflow: SimPostgresSource.WorkflowRow, file: SimWorkflowFile, category: String, in db: Connection) throws {
+    private func store(_ workflow: SimPostgresSource.WorkflowRow, file: SimWorkflowFile, category: String, in db: Connection, importer: inout RecordImporter) throws {
         var record = JSONObject(["workflowId": .string(workflow.id)])
         record.append("workspaceId", workflow.workspaceID.map(JSONValue.string) ?? .null)
         record.append("folderId", workflow.folderID.map(JSONValue.string) ?? .null)
@@ -232,7 +232,7 @@ struct SimPostgresImportRun {
             file: file, preferredID: workflow.id, name: name, category: category, origin: source.target,
             source: SimWorkflowSource(form: SimWorkflowSource.postgresForm, sim: record))
         item.description = workflow.description ?? ""
-        _ = try Vault.store(try item.prepared(), in: db)
+        _ = try Vault.store(try item.prepared(), in: db, sealingCredentialsWith: &importer)
         // Sim's own times, not the moment of the import.
         if let created = workflow.createdAt {
             try db.execute("UPDATE workflows SET created_at = ?, updated_at = ? WHERE id = ?", [created, max(workflow.updatedAt ?? created, created), workflow.id])

@@ -14,6 +14,9 @@ public struct VaultConfiguration: Sendable {
     public var synchronous = "NORMAL"
     /// Who is acting, as written to `access_log.actor` (e.g. "simvault-cli").
     public var actor = "simvault-library"
+    /// Where the helper that reads other apps' SQLite files is, and how it
+    /// is bounded (see ``ForeignReaderConfiguration``).
+    public var foreignReader = ForeignReaderConfiguration()
     /// Create and open the database **without encryption** (the header and
     /// its key slots are made as usual). Only for `simvault-bench`'s
     /// plaintext baseline; see ``Connection/Options/unsafeIgnoresKey``.

@@ -61,6 +61,11 @@ public enum VaultError: Error, Sendable, Equatable {
     /// A backup that `restore` was given fails verification (exit 12, as
     /// damage); the vault was not changed.
     case backupUnusable(path: String, detail: String)
+    /// A file from elsewhere (another app's database, an import) is
+    /// malformed or was crafted to attack simvault: it crashed, hung or
+    /// exhausted the process reading it, or holds what no honest file holds
+    /// (exit 12). Nothing was changed.
+    case malformedInput(path: String, detail: String)
     /// A file under one of the vault's names (or a restore journal) that
     /// simvault never makes: a symbolic link, a file of another user, a
     /// side file with a second name, a journal naming other files (exit 12,
@@ -119,6 +124,8 @@ extension VaultError: LocalizedError {
             return "\(path) decrypts with its key but is not a simvault vault (it has no vault_meta): a database encrypted by `simvault encrypt` keeps its app's own tables; open it with the sqlcipher shell and the key, as the interop contract shows."
         case .backupUnusable(let path, let detail):
             return "the backup \(path) cannot be restored: \(detail). Nothing was changed; use another backup (`simvault --vault \(path) health` shows what is wrong with this one)."
+        case .malformedInput(let path, let detail):
+            return "\(path) is malformed or hostile: \(detail). It was not used and nothing was changed."
         case .untrustedFile(let path, let detail):
             let directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
             return "refusing to use \(path): it \(detail). simvault never makes such a file: someone who can write to \(directory) put it there (or simvault ran as another user, with sudo). Nothing was opened, moved or deleted. Check who can write to the directory (`ls -ld \(directory)`; `chmod go-w \(directory)` keeps others out), remove \(path) (for a link this removes only the link), then run the command again."

@@ -11,7 +11,10 @@ public import Foundation
 /// ``Limits/maximumEntries`` entries, an entry larger than
 /// ``Limits/maximumEntryBytes`` or an archive inflating to more than
 /// ``Limits/maximumTotalBytes`` (zip bombs: inflating stops as soon as the
-/// output passes the declared size), and CRC-32 or size mismatches.
+/// output passes the declared size), and CRC-32 or size mismatches. The
+/// total also bounds what ``read(_:)`` inflates over the reader's life, so
+/// an entry read again and again (a manifest naming it many times) cannot
+/// get past it.
 ///
 /// Nothing is ever extracted to disk: entries are read into memory (bounded
 /// by the limits) for the caller to parse.
@@ -45,6 +48,9 @@ public final class ZipArchiveReader {
     private let handle: FileHandle
     private let fileSize: Int64
     private let limits: Limits
+    /// Bytes ``read(_:)`` has inflated so far, checked against
+    /// ``Limits/maximumTotalBytes``.
+    private var inflatedTotal: Int64 = 0
 
     /// Opens the archive and reads its central directory.
     ///
@@ -103,6 +109,10 @@ public final class ZipArchiveReader {
             remaining -= Int64(chunk.count)
             let plain = try inflater.map { try $0.decompress(chunk) } ?? chunk
             guard Int64(output.count + plain.count) <= entry.size else { throw damaged("holds more data than its declared size") }
+            inflatedTotal += Int64(plain.count)
+            guard inflatedTotal <= limits.maximumTotalBytes else {
+                throw VaultError.invalidArgument(detail: "\(path): reading its entries inflates more than \(ByteCount.format(limits.maximumTotalBytes)) in all")
+            }
             crc = RawDeflate.crc32(plain, continuing: crc)
             output.append(plain)
         }

@@ -10,7 +10,9 @@ extension SimVaultCommand {
             discussion: """
                 Exports are plaintext: anyone with the file can read it. Written to -o FILE (created 0600, \
                 never replacing a file) or to stdout. Secret values are never exported unless \
-                `export all --include-secrets` is confirmed. Every export is recorded in the access log.
+                `export all --include-secrets` is confirmed, and credentials left inside workflow states \
+                or JSON fields (an app's saved apiKey) are written as "[redacted by simvault]" unless it is. \
+                Every export is recorded in the access log.
                 """,
             subcommands: [Workflow.self, Conversation.self, All.self])
     }
@@ -81,8 +83,8 @@ extension SimVaultCommand.Export {
                     let report = format == .simZip
                         ? try vault.exportSimWorkflowArchive(ids: ids, to: output) : try vault.exportWorkflowBundle(ids: ids, to: output)
                     if global.json { try Terminal.printJSON(report); return }
-                    print("Wrote \(report.workflows.count) workflow(s) to \(report.path) (\(format == .simZip ? "Sim ZIP archive" : "bundle"), \(ByteCount.format(report.bytes)), not encrypted):")
-                    for item in report.workflows { print("  \(item.file)  \(item.name)") }
+                    Terminal.say("Wrote \(report.workflows.count) workflow(s) to \(TerminalText.visible(report.path)) (\(format == .simZip ? "Sim ZIP archive" : "bundle"), \(ByteCount.format(report.bytes)), not encrypted):")
+                    for item in report.workflows { Terminal.say("  \(TerminalText.visible(item.file))  \(TerminalText.visible(item.name))") }
                     return
                 }
                 let file = try vault.exportSimWorkflow(id: ids[0], form: format == .api ? .apiExport : .uiExport)

@@ -9,7 +9,9 @@ extension SimVaultCommand {
             abstract: "Bring data into the vault: Sim workflows and databases, simvault exports, AionUi and LibreOllama databases.",
             discussion: """
                 Every import is all or nothing: the input is checked and written in one transaction; \
-                invalid, truncated or foreign input is refused (exit 64) and the vault is not changed. \
+                invalid, truncated or foreign input is refused (exit 64), a database that crashes, hangs or \
+                exhausts the reader or was crafted is refused as malformed or hostile (exit 12), and the vault \
+                is not changed. \
                 Records already in the vault (same id) are skipped, so running an import twice adds \
                 nothing the second time. Source files are only read.
                 """,
@@ -27,7 +29,9 @@ extension SimVaultCommand.Import {
                 ({"data": {...}}), a bare state, or a JSON string holding one of these. A ZIP file is \
                 recognised by its content, whatever its name: a .simworkflow bundle (it has a \
                 manifest.json) or Sim's workspace or folder export, whose folder paths become the \
-                workflows' categories.
+                workflows' categories. API keys, tokens and passwords found in a workflow (Sim's apiKey, \
+                token and password sub-blocks) are sealed as secrets of scope workflow:<id>; the stored \
+                workflow refers to them.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -40,10 +44,13 @@ extension SimVaultCommand.Import {
             try keys.withVault(global) { vault in
                 let report = try vault.importWorkflows(path: file)
                 if global.json { try Terminal.printJSON(report); return }
-                print("Imported \(report.workflows.count) workflow(s) from \(file):")
+                Terminal.say("Imported \(report.workflows.count) workflow(s) from \(TerminalText.visible(file)):")
                 for item in report.workflows {
-                    let folder = item.category == SimVault.Workflow.defaultCategory ? "" : "  [\(item.category)]"
-                    print("  \(item.id)  \(item.name)\(folder)  (\(item.blocks) blocks, \(item.edges) edges, \(ByteCount.format(Int64(item.stateBytes))))")
+                    let folder = item.category == SimVault.Workflow.defaultCategory ? "" : "  [\(TerminalText.visible(item.category))]"
+                    Terminal.say("  \(TerminalText.visible(item.id))  \(TerminalText.visible(item.name))\(folder)  (\(item.blocks) blocks, \(item.edges) edges, \(ByteCount.format(Int64(item.stateBytes))))")
+                }
+                if report.sealedCredentials > 0 {
+                    Terminal.say("  note  \(report.sealedCredentials) credential(s) found in the workflows (API keys, tokens, passwords) were sealed as secrets of scope workflow:<id> (`simvault secret list`); the stored workflows refer to them as secret:workflow:<id>/<name>")
                 }
             }
         }
@@ -53,7 +60,12 @@ extension SimVaultCommand.Import {
     struct Conversations: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Import users, agents and conversations from a simvault export (simvault export ... --format json).",
-            discussion: "The file is read as a stream; memory holds one conversation at a time.")
+            discussion: """
+                The file is read as a stream; memory holds one record at a time (a user, an agent, a \
+                conversation's own fields, or one message with its attachments), and a record that would \
+                take more than 64 MiB is refused. Credentials in agents' config and conversations' model \
+                and extra JSON are sealed as secrets.
+                """)
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var keys: KeyOptions
@@ -133,9 +145,9 @@ enum ImportOutput {
                 .filter { $0.1 > 0 }.map { "\($0.1) \($0.0)" }
             return parts.isEmpty ? "nothing" : parts.joined(separator: ", ")
         }
-        var lines = ["Imported from \(report.source) (\(report.format)):", "  imported         \(line(report.imported))"]
+        var lines = ["Imported from \(TerminalText.visible(report.source)) (\(report.format)):", "  imported         \(line(report.imported))"]
         if report.alreadyPresent != ImportReport.Counts() { lines.append("  already present  \(line(report.alreadyPresent))") }
-        lines += report.notes.map { "  note             \($0)" }
-        print(lines.joined(separator: "\n"))
+        lines += report.notes.map { "  note             \(TerminalText.visible($0))" }
+        Terminal.say(lines.joined(separator: "\n"))
     }
 }

@@ -47,7 +47,7 @@ extension SimVaultCommand.Import {
                 let report = try vault.importSimPostgres(options, progress: display?.handler)
                 display?.finish()
                 if global.json { try Terminal.printJSON(report); return }
-                print(Self.text(report))
+                Terminal.say(Self.text(report))
             }
         }
 
@@ -55,13 +55,13 @@ extension SimVaultCommand.Import {
             var lines = [report.dryRun ? "Dry run, nothing written. From the Sim database \(report.source):" : "Imported from the Sim database \(report.source):"]
             lines.append("  schema           \(report.schema)")
             for item in report.workflows where report.dryRun || item.outcome == .skipped {
-                let folder = item.category == SimVault.Workflow.defaultCategory ? "" : "  [\(item.category)]"
+                let folder = item.category == SimVault.Workflow.defaultCategory ? "" : "  [\(TerminalText.visible(item.category))]"
                 let archived = item.isArchived ? " (archived)" : ""
                 switch item.outcome {
-                case .skipped: lines.append("  skipped          \(item.id)  \(item.name)\(archived): \(item.reason ?? "")")
-                case .alreadyPresent: lines.append("  already present  \(item.id)  \(item.name)\(folder)\(archived)")
+                case .skipped: lines.append("  skipped          \(TerminalText.visible(item.id))  \(TerminalText.visible(item.name))\(archived): \(TerminalText.visible(item.reason ?? ""))")
+                case .alreadyPresent: lines.append("  already present  \(TerminalText.visible(item.id))  \(TerminalText.visible(item.name))\(folder)\(archived)")
                 case .imported, .wouldImport:
-                    lines.append("  would import     \(item.id)  \(item.name)\(folder)\(archived)  (\(item.blocks) blocks, \(item.edges) edges, \(item.runs) runs)")
+                    lines.append("  would import     \(TerminalText.visible(item.id))  \(TerminalText.visible(item.name))\(folder)\(archived)  (\(item.blocks) blocks, \(item.edges) edges, \(item.runs) runs)")
                 }
             }
             let verb = report.dryRun ? "to import" : "imported"

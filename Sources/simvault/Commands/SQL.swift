@@ -9,9 +9,10 @@ extension SimVaultCommand {
             abstract: "Run one SQL statement against the vault (read-only unless --write).",
             discussion: """
                 Read-only runs use a connection SQLite itself keeps from writing. With --write the \
-                statement runs in one transaction and an `sql.write` event is logged. PRAGMA key/rekey, \
-                ATTACH/DETACH and PRAGMA assignments are refused. Secrets show as ciphertext; BLOBs \
-                print as x'<hex>'.
+                statement runs in one transaction and an `sql.write` event is logged. Refused with or \
+                without --write: PRAGMA key/rekey, ATTACH/DETACH, PRAGMA assignments, fts3_tokenizer(), \
+                creating or dropping triggers, and changes to access_log, secrets, secret_keys, \
+                schema_migrations and vault_meta. Secrets show as ciphertext; BLOBs print as x'<hex>'.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -28,8 +29,8 @@ extension SimVaultCommand {
                 let result = try vault.executeSQL(statement, allowingWrites: write)
                 if global.json { return try Terminal.printJSON(result) }
                 if !result.columns.isEmpty {
-                    print(result.columns.joined(separator: "|"))
-                    for row in result.rows { print(row.map(SQLResult.literal).joined(separator: "|")) }
+                    Terminal.say(result.columns.map { TerminalText.visible($0) }.joined(separator: "|"))
+                    for row in result.rows { Terminal.say(row.map(SQLResult.literal).joined(separator: "|")) }
                 }
                 if let changes = result.changes { print("\(changes) row(s) changed.") }
             }

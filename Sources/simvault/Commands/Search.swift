@@ -33,17 +33,18 @@ extension SimVaultCommand {
                 let query = text.joined(separator: " ")
                 let hits = try vault.search(query, in: scope.flatMap(SearchScope.init(rawValue:)).map { [$0] } ?? Set(SearchScope.allCases), limit: limit)
                 if global.json { return try Terminal.printJSON(SearchOutput(query: query, hits: hits)) }
-                guard !hits.isEmpty else { return print("No matches for \(query).") }
+                guard !hits.isEmpty else { return Terminal.say("No matches for \(TerminalText.visible(query)).") }
                 for hit in hits {
                     let score = String(format: "%.2f", hit.score)
                     switch hit.scope {
                     case .messages:
                         let role = hit.role?.rawValue ?? "?"
-                        print("message   \(hit.title.isEmpty ? "(untitled)" : hit.title)  #\(hit.position ?? 0) \(role)  score \(score)  [\(hit.conversationID ?? "")]")
+                        let title = hit.title.isEmpty ? "(untitled)" : TerminalText.visible(hit.title)
+                        Terminal.say("message   \(title)  #\(hit.position ?? 0) \(role)  score \(score)  [\(TerminalText.visible(hit.conversationID ?? ""))]")
                     case .workflows:
-                        print("workflow  \(hit.title)  score \(score)  [\(hit.id)]")
+                        Terminal.say("workflow  \(TerminalText.visible(hit.title))  score \(score)  [\(TerminalText.visible(hit.id))]")
                     }
-                    print("    \(hit.snippet.replacingOccurrences(of: "\n", with: " "))")
+                    Terminal.say("    \(TerminalText.visible(hit.snippet.replacingOccurrences(of: "\n", with: " ")))")
                 }
             }
         }

@@ -16,9 +16,9 @@ extension SimVaultCommand.Secret {
             try keys.withVault(global) { vault in
                 let secrets = try vault.secrets.list(scope: scope)
                 if global.json { return try Terminal.printJSON(secrets) }
-                guard !secrets.isEmpty else { return print("No secrets stored.") }
+                guard !secrets.isEmpty else { return Terminal.say("No secrets stored.") }
                 for secret in secrets {
-                    print("\(secret.scope)/\(secret.name)  \(secret.kind.rawValue)  updated \(Terminal.isoDate(milliseconds: secret.updatedAt))")
+                    Terminal.say("\(TerminalText.visible(secret.scope))/\(TerminalText.visible(secret.name))  \(secret.kind.rawValue)  updated \(Terminal.isoDate(milliseconds: secret.updatedAt))")
                 }
             }
         }

@@ -19,7 +19,7 @@ extension SimVaultCommand.Secret {
                 guard try vault.secrets.remove(name, scope: scopeOption.scope) else {
                     throw VaultError.recordNotFound(kind: "secret", id: "\(scopeOption.scope)/\(name)")
                 }
-                print("Removed secret \(scopeOption.scope)/\(name).")
+                Terminal.say("Removed secret \(TerminalText.visible(scopeOption.scope))/\(TerminalText.visible(name)).")
             }
         }
     }

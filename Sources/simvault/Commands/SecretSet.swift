@@ -37,7 +37,7 @@ extension SimVaultCommand.Secret {
                 if global.json {
                     try Terminal.printJSON(vault.secrets.list(scope: scopeOption.scope).first { $0.name == name })
                 } else {
-                    print("Stored secret \(scopeOption.scope)/\(name) (\(value.count) bytes, sealed).")
+                    Terminal.say("Stored secret \(TerminalText.visible(scopeOption.scope))/\(TerminalText.visible(name)) (\(value.count) bytes, sealed).")
                 }
             }
         }

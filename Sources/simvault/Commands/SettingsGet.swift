@@ -17,7 +17,7 @@ extension SimVaultCommand.Settings {
                 guard let entry = try vault.settings.entry(named: name) else {
                     throw VaultError.recordNotFound(kind: "setting", id: name)
                 }
-                if global.json { try Terminal.printJSON(entry) } else { print(entry.value) }
+                if global.json { try Terminal.printJSON(entry) } else { Terminal.say(TerminalText.visible(entry.value)) }
             }
         }
     }

@@ -12,7 +12,7 @@ extension SimVaultCommand.Settings {
         func run() throws {
             try keys.withVault(global) { vault in
                 let entries = try vault.settings.list()
-                if global.json { try Terminal.printJSON(entries) } else { entries.forEach { print($0.line) } }
+                if global.json { try Terminal.printJSON(entries) } else { entries.forEach { Terminal.say(TerminalText.visible($0.line)) } }
             }
         }
     }

@@ -29,7 +29,7 @@ extension SimVaultCommand.Settings {
         func run() throws {
             try keys.withVault(global) { vault in
                 let entry = try vault.settings.set(named: name, text: value, type: type.flatMap(SettingType.init(rawValue:)))
-                if global.json { try Terminal.printJSON(entry) } else { print(entry.line) }
+                if global.json { try Terminal.printJSON(entry) } else { Terminal.say(TerminalText.visible(entry.line)) }
             }
         }
     }

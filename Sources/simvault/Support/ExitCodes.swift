@@ -27,7 +27,7 @@ enum ExitCodes {
         (usage, "usage error"),
         (wrongKey, "wrong key or password (also: the keyring item holds a key for another vault)"),
         (noKeySource, "no key source available (keyring missing or locked and no password given)"),
-        (corrupt, "vault or key header corrupt or tampered with"),
+        (corrupt, "vault or key header corrupt or tampered with; a file from elsewhere (another app's database, an import) malformed or hostile"),
         (busy, "vault busy (another process holds it)"),
         (newerThanBinary, "vault (schema, header format or cipher settings) newer than this simvault or the SQLCipher it runs on"),
         (notFound, "vault or key header not found"),
@@ -64,7 +64,7 @@ enum ExitCodes {
         case .notFound, .headerMissing: return notFound
         case .wrongKey: return wrongKey
         case .noKeySource: return noKeySource
-        case .corrupt, .headerForged, .backupUnusable, .notAVault, .untrustedFile: return corrupt
+        case .corrupt, .headerForged, .backupUnusable, .notAVault, .untrustedFile, .malformedInput: return corrupt
         case .busy: return busy
         case .schemaNewer, .headerNewer, .cipherNewerThanEngine: return newerThanBinary
         case .invalidArgument: return usage

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SimVault
 
 /// Options every command shares.
@@ -12,10 +13,16 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Print machine-readable JSON on stdout.")
     var json = false
 
-    /// Vault configuration for CLI runs: audit rows name the CLI.
+    /// Vault configuration for CLI runs: audit rows name the CLI;
+    /// `$SIMVAULT_SQLITE_READER` names the helper that reads other apps'
+    /// databases (default: beside this executable, or in
+    /// `../libexec/simvault/`).
     var configuration: VaultConfiguration {
         var configuration = VaultConfiguration()
         configuration.actor = "simvault-cli \(SimVaultVersion.current)"
+        if let reader = ProcessInfo.processInfo.environment["SIMVAULT_SQLITE_READER"], !reader.isEmpty {
+            configuration.foreignReader.executablePath = reader
+        }
         return configuration
     }
 

@@ -23,7 +23,7 @@ final class ProgressDisplay {
         let now = Date()
         guard now.timeIntervalSince(lastDraw) >= 0.1 || (update.total > 0 && update.completed >= update.total) else { return }
         lastDraw = now
-        var line = "\(label): \(update.phase)"
+        var line = "\(label): \(TerminalText.visible(update.phase))"
         let amount = { (value: Int64) in update.unit == .bytes ? ByteCount.format(value) : "\(value)" }
         if update.total > 0 {
             let percent = min(100, update.completed * 100 / max(update.total, 1))
@@ -44,9 +44,11 @@ final class ProgressDisplay {
 /// Where a command writes what the user asked to export: a new file (0600,
 /// created atomically, never replacing one) or stdout.
 enum ExportOutput {
+    /// Writes `data` to a new file at `path`, or to stdout (made safe for a
+    /// terminal when stdout is one: see ``TerminalText``).
     static func write(_ data: Data, to path: String?) throws {
         guard let path else {
-            FileHandle.standardOutput.write(data)
+            FileHandle.standardOutput.write(Terminal.stdoutIsTTY ? data.withUnsafeBytes(TerminalText.visible) : data)
             return
         }
         try NewPrivateFile.create(at: path) { fd in try NewPrivateFile.write(data, to: fd) }
@@ -55,7 +57,8 @@ enum ExportOutput {
     /// Streams into `path` (or stdout) through `body`'s writer.
     static func stream(to path: String?, _ body: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         guard let path else {
-            try body { bytes in FileHandle.standardOutput.write(Data(bytes)) }
+            let isTerminal = Terminal.stdoutIsTTY
+            try body { bytes in FileHandle.standardOutput.write(isTerminal ? TerminalText.visible(bytes) : Data(bytes)) }
             return
         }
         try NewPrivateFile.create(at: path) { fd in

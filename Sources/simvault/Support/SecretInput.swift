@@ -1,3 +1,4 @@
+import CTerminal
 import Foundation
 import SimVault
 
@@ -10,13 +11,22 @@ enum SecretInput {
     static let maximumLength = 4096
 
     /// Reads a whole file (or stdin for `-`), dropping one trailing newline.
+    /// `-` on a terminal reads one line with echo off, as a prompt does. A
+    /// file that group or others may read gets a warning (as ssh gives for
+    /// a private key): whoever can read it holds the secret.
     /// - Parameter limit: longest secret accepted.
     static func read(file: String, what: String, limit: Int = maximumLength) throws -> SecretBytes {
+        if file == "-", Terminal.stdinIsTTY {
+            let secret = try promptOnce("\(what.prefix(1).uppercased() + what.dropFirst()) (from the terminal, not echoed): ", what: what, limit: limit)
+            guard secret.count > 0 else { throw CLIError("the \(what) read from stdin is empty") }
+            return secret
+        }
         let fd = file == "-" ? STDIN_FILENO : open(file, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw CLIError("cannot read the \(what) file \(file): \(String(cString: strerror(errno)))")
         }
         defer { if fd != STDIN_FILENO { close(fd) } }
+        if fd != STDIN_FILENO { warnIfOthersCanRead(fd, file: file, what: what) }
         let secret = try readSecret(from: fd, stopAtNewline: false, what: what, limit: limit)
         guard secret.count > 0 else { throw CLIError("the \(what) file \(file) is empty") }
         return secret
@@ -48,21 +58,25 @@ enum SecretInput {
         return password
     }
 
-    private static func promptOnce(_ message: String, what: String) throws -> SecretBytes {
+    private static func promptOnce(_ message: String, what: String, limit: Int = maximumLength) throws -> SecretBytes {
         // Echo goes off before the prompt appears, so nothing typed in
-        // answer to the prompt is ever shown or discarded (TCSANOW: input
-        // already typed is kept, as a person may type ahead).
-        var saved = termios()
-        let hasTerminal = tcgetattr(STDIN_FILENO, &saved) == 0
-        if hasTerminal {
-            var silent = saved
-            silent.c_lflag &= ~tcflag_t(ECHO)
-            silent.c_lflag |= tcflag_t(ECHONL)
-            tcsetattr(STDIN_FILENO, TCSANOW, &silent)
-        }
-        defer { if hasTerminal { tcsetattr(STDIN_FILENO, TCSANOW, &saved) } }
+        // answer to the prompt is ever shown or discarded (input already
+        // typed is kept, as a person may type ahead). Ctrl-C, Ctrl-\, a
+        // SIGTERM or a hang-up while it is off put the terminal back first
+        // (CTerminal's guard), so the shell never keeps a terminal without
+        // echo.
+        let hasTerminal = simvault_echo_off(STDIN_FILENO) == 0
+        defer { if hasTerminal { simvault_echo_restore() } }
         Terminal.writeError(message)
-        return try readSecret(from: STDIN_FILENO, stopAtNewline: true, what: what, limit: maximumLength)
+        return try readSecret(from: STDIN_FILENO, stopAtNewline: true, what: what, limit: limit)
+    }
+
+    /// Warns when group or others may read the secret file `file`.
+    private static func warnIfOthersCanRead(_ fd: Int32, file: String, what: String) {
+        var status = stat()
+        guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG, status.st_mode & 0o044 != 0 else { return }
+        let mode = String(status.st_mode & 0o777, radix: 8)
+        Terminal.warn("the \(what) file \(file) is readable by group or others (mode \(mode)): anyone who can read it has the \(what). Restrict it with `chmod 600 \(file)`.")
     }
 
     /// Reads byte by byte into a secret buffer (no Swift String, no Data),

@@ -16,10 +16,10 @@ enum Terminal {
         } else {
             text = String(describing: error)
         }
-        writeError("Error: \(text)\n")
+        writeError("Error: \(TerminalText.visible(text, keepingLineBreaks: true))\n")
     }
 
-    static func warn(_ text: String) { writeError("Warning: \(text)\n") }
+    static func warn(_ text: String) { writeError("Warning: \(TerminalText.visible(text, keepingLineBreaks: true))\n") }
 
     static func writeError(_ text: String) {
         FileHandle.standardError.write(Data(text.utf8))
