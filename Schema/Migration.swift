@@ -12,11 +12,15 @@ public struct Migration: Sendable, Equatable {
     public let name: String
     /// The statements, run in one transaction.
     public let sql: String
+    /// How foreign keys are enforced while it runs (not part of the
+    /// checksum: it changes how the SQL runs, not what it is).
+    public let foreignKeyChecks: ForeignKeyChecks
 
-    public init(version: Int, name: String, sql: String) {
+    public init(version: Int, name: String, sql: String, foreignKeyChecks: ForeignKeyChecks = .deferred) {
         self.version = version
         self.name = name
         self.sql = sql
+        self.foreignKeyChecks = foreignKeyChecks
     }
 
     /// `blake2b-256:<hex>` over version, name and SQL text.

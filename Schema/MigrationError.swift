@@ -10,6 +10,9 @@ public enum MigrationError: Error, Sendable, Equatable, CustomStringConvertible 
     case invalidTarget(target: Int, current: Int, latest: Int)
     /// A migration's SQL failed; the transaction was rolled back.
     case failed(version: Int, name: String, detail: String)
+    /// A migration left rows whose foreign keys point nowhere
+    /// (``ForeignKeyChecks/deferred``); the transaction was rolled back.
+    case foreignKeyViolation(version: Int, name: String, detail: String)
 
     public var description: String {
         switch self {
@@ -23,6 +26,8 @@ public enum MigrationError: Error, Sendable, Equatable, CustomStringConvertible 
             return "cannot migrate to version \(target): the vault is at \(current) and this simvault knows up to \(latest) (there are no down migrations; restore a backup to go back)."
         case .failed(let version, let name, let detail):
             return "migration \(version) (\(name)) failed and was rolled back: \(detail)"
+        case .foreignKeyViolation(let version, let name, let detail):
+            return "migration \(version) (\(name)) was refused and rolled back: \(detail). A migration must leave every foreign key pointing at an existing row."
         }
     }
 }

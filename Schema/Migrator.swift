@@ -122,20 +122,32 @@ public struct Migrator: Sendable {
         }
         let steps = status.pending.filter { $0.version <= goal }
         if dryRun {
-            try database.inRolledBackTransaction {
-                for migration in steps { try apply(migration, to: database, at: now()) }
+            // One transaction for all: the keys are off for all of them when
+            // any one needs it (the mode cannot change inside a transaction);
+            // each deferred step is still checked before the next.
+            try ForeignKeyChecks.withKeysOff(steps.contains { $0.foreignKeyChecks == .deferred }, on: database) {
+                try database.inRolledBackTransaction {
+                    for migration in steps { try apply(migration, to: database, at: now()) }
+                }
             }
         } else {
             for migration in steps {
-                try database.inTransaction { try apply(migration, to: database, at: now()) }
+                try ForeignKeyChecks.withKeysOff(migration.foreignKeyChecks == .deferred, on: database) {
+                    try database.inTransaction { try apply(migration, to: database, at: now()) }
+                }
             }
         }
         return steps
     }
 
-    private func apply(_ migration: Migration, to database: any SchemaDatabase, at time: Int64) throws {
+    /// Runs one migration and records it, in the caller's transaction (with
+    /// the caller's foreign-key mode; see ``ForeignKeyChecks``).
+    package func apply(_ migration: Migration, to database: any SchemaDatabase, at time: Int64) throws {
         do {
             try database.executeBatch(migration.sql)
+            if migration.foreignKeyChecks == .deferred, let violations = try ForeignKeyChecks.violations(in: database) {
+                throw MigrationError.foreignKeyViolation(version: migration.version, name: migration.name, detail: violations)
+            }
             try database.execute(
                 "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)",
                 arguments: [.integer(Int64(migration.version)), .text(migration.name), .text(migration.checksum), .integer(time)])

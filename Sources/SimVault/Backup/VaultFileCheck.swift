@@ -21,7 +21,7 @@ struct VaultFileCheck {
     static func run(_ location: VaultLocation, key: MasterKey, cipher: CipherSettings, configuration: VaultConfiguration) throws(Failure) -> VaultFileCheck {
         let connection: Connection
         do {
-            connection = try Vault.openConnection(
+            connection = try EncryptedDatabase.openConnection(
                 location: location, key: key, options: configuration.connectionOptions(readOnly: true, cipher: cipher))
         } catch {
             throw Failure(detail: "it does not open: \(describe(error))")

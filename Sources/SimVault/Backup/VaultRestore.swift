@@ -86,7 +86,7 @@ public enum VaultRestore {
         // to name what a forged header changed, or to check an old-format
         // one; on read-only media it cannot be, and the staged copy is
         // checked below anyway). What the restore trusts is the staged copy.
-        let backupHeader = try Vault.loadHeader(backup, verifyingFiles: false)
+        let backupHeader = try EncryptedDatabase.loadHeader(backup, verifyingFiles: false)
         let key: MasterKey, cipher: CipherSettings
         do {
             let unlocked = try KeyUnlocker(header: backupHeader, location: backup, configuration: options.configuration).unlock(unlock)

@@ -50,13 +50,25 @@ extension Vault {
     /// Takes a verified snapshot of this vault into `destination` (database
     /// at its path, header beside it as `<path>.keys`).
     ///
+    /// - Throws: as ``EncryptedDatabase/backup(to:progress:)``.
+    public func snapshot(to destination: VaultLocation, progress: ProgressHandler? = nil) throws -> VaultSnapshot {
+        try database.backup(to: destination, progress: progress)
+    }
+}
+
+extension EncryptedDatabase {
+    /// Takes a verified backup of this database into `destination`
+    /// (database at its path, header beside it as `<path>.keys`), as
+    /// ``Vault/snapshot(to:progress:)`` does for a vault.
+    ///
     /// - Throws: ``VaultError/alreadyExists(path:)`` when a destination file
     ///   exists (``VaultError/untrustedFile(path:detail:)`` when it is a
     ///   link or another user's); ``VaultError/io(detail:)``, ``VaultError/diskFull(detail:)``
     ///   when copying fails; ``VaultError/corrupt(detail:)`` when the copy
     ///   fails verification (the vault itself may be damaged: run
     ///   `simvault health`).
-    public func snapshot(to destination: VaultLocation, progress: ProgressHandler? = nil) throws -> VaultSnapshot {
+    @discardableResult
+    public func backup(to destination: VaultLocation, progress: ProgressHandler? = nil) throws -> VaultSnapshot {
         try writeWithoutTransaction { db in try VaultSnapshot.take(of: self, writer: db, to: destination, progress: progress) }
     }
 }
@@ -65,7 +77,7 @@ extension VaultSnapshot {
     /// Takes the snapshot with `writer`, the vault's writer connection, held
     /// by the caller (so a caller can snapshot and then migrate without
     /// letting another write in between from this process).
-    static func take(of vault: Vault, writer: Connection, to destination: VaultLocation, progress: ProgressHandler? = nil) throws -> VaultSnapshot {
+    static func take(of vault: EncryptedDatabase, writer: Connection, to destination: VaultLocation, progress: ProgressHandler? = nil) throws -> VaultSnapshot {
         try VaultFiles.verifyAbsent(destination)
         if destination.directory == vault.location.path + ".backups" { try VaultFiles.verifyBackupsDirectory(of: vault.location) }
         do { try PrivateFile.createDirectory(destination.directory) } catch {
@@ -91,7 +103,7 @@ extension VaultSnapshot {
             try removeEmptyWAL(of: staging)
             try publish(staging, as: destination)
             return VaultSnapshot(
-                path: destination.path, headerPath: destination.headerPath, vaultID: vault.vaultID, schemaVersion: version,
+                path: destination.path, headerPath: destination.headerPath, vaultID: vault.databaseID, schemaVersion: version,
                 databaseBytes: VaultLocation.size(of: destination.path) ?? 0, createdAt: Clock.nowMilliseconds())
         } catch {
             for file in staging.allFiles { unlink(file) }
@@ -119,8 +131,8 @@ extension VaultSnapshot {
 
     /// Replays the copied WAL into the copy's database file, leaving one
     /// self-contained file.
-    private static func foldWAL(of destination: VaultLocation, vault: Vault) throws {
-        let connection = try Vault.openConnection(
+    private static func foldWAL(of destination: VaultLocation, vault: EncryptedDatabase) throws {
+        let connection = try EncryptedDatabase.openConnection(
             location: destination, key: vault.masterKey,
             options: vault.configuration.connectionOptions(readOnly: false, cipher: vault.cipher))
         try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -139,7 +151,7 @@ extension VaultSnapshot {
     }
 
     /// Opens the copy afresh and reads every page.
-    private static func verify(_ destination: VaultLocation, vault: Vault, schemaVersion: Int) throws {
+    private static func verify(_ destination: VaultLocation, vault: EncryptedDatabase, schemaVersion: Int) throws {
         let failure = { (detail: String) in
             VaultError.corrupt(detail: "the backup copy \(destination.path) failed verification (\(detail)); it was deleted. The vault itself may be damaged: run `simvault health`")
         }
@@ -149,7 +161,10 @@ extension VaultSnapshot {
         } catch {
             throw failure(error.detail)
         }
-        guard check.vaultID == vault.vaultID else { throw failure("it holds vault \(check.vaultID ?? "none")") }
+        // An app database has no vault id inside (its header's key and MAC
+        // tie the copy to it, checked below).
+        let expectedID = vault.kind == .vault ? vault.databaseID : nil
+        guard check.vaultID == expectedID else { throw failure("it holds vault \(check.vaultID ?? "none")") }
         guard check.schemaVersion == schemaVersion else { throw failure("schema version \(check.schemaVersion), expected \(schemaVersion)") }
         // The header was copied from the vault's file as it is now, which
         // someone may have replaced since the vault was opened: it must
@@ -160,7 +175,7 @@ extension VaultSnapshot {
         } catch {
             throw failure("its key header: \(error.description)")
         }
-        guard header.vaultID == vault.vaultID else { throw failure("its key header belongs to vault \(header.vaultID)") }
+        guard header.vaultID == vault.databaseID else { throw failure("its key header belongs to vault \(header.vaultID)") }
         do throws(KeyError) {
             let record = DatabaseHeaderRecord(location: destination, configuration: vault.configuration)
             _ = try KeyUnlocker(header: header, headerPath: vault.location.headerPath, record: record)

@@ -271,7 +271,7 @@ private struct HealthRun {
     }
 
     private func openReader(_ key: UnlockedKey, header: KeyHeader) throws -> Connection {
-        try Vault.openConnection(
+        try EncryptedDatabase.openConnection(
             location: location, key: key.masterKey,
             options: configuration.connectionOptions(readOnly: true, cipher: header.cipher(for: key.generation)))
     }
@@ -280,7 +280,7 @@ private struct HealthRun {
     /// whichever of the two keys it accepts) and returns that key.
     private mutating func checkDecrypts(_ unlocked: UnlockResult, header: KeyHeader) -> UnlockedKey? {
         do {
-            let (connection, chosen) = try Vault.openConnection(
+            let (connection, chosen) = try EncryptedDatabase.openConnection(
                 location: location, firstAcceptedOf: unlocked.keys, header: header,
                 options: configuration.connectionOptions(readOnly: true, cipher: header.cipher))
             defer { connection.close() }

@@ -94,7 +94,7 @@ public struct VaultInfo: Sendable, Codable {
         // As opening does: an interrupted restore is settled before the
         // files are checked and the header is read.
         _ = try RestoreJournal.recover(location)
-        var header = try Vault.loadHeader(location)
+        var header = try EncryptedDatabase.loadHeader(location)
         var schemaVersion: Int?, keySource: String?, unavailable: String?, keyError: VaultError?
         var authentication = HeaderAuthentication.notVerified
         // Authenticated by the unlock, as any open is.

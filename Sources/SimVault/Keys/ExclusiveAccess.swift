@@ -40,14 +40,14 @@ enum ExclusiveAccess {
         options.cacheSizeKiB = cacheSizeKiB
         options.busyTimeoutMilliseconds = 0
         do {
-            return try Vault.openConnection(location: location, key: key, options: options)
+            return try EncryptedDatabase.openConnection(location: location, key: key, options: options)
         } catch VaultError.busy {
             let remaining = deadline.timeIntervalSinceNow
             guard remaining > 0 else { throw busy(waited: nil) }
             onWait()
             options.busyTimeoutMilliseconds = Int32(min(remaining * 1000, Double(Int32.max)))
             do {
-                return try Vault.openConnection(location: location, key: key, options: options)
+                return try EncryptedDatabase.openConnection(location: location, key: key, options: options)
             } catch VaultError.busy {
                 throw busy(waited: remaining)
             }

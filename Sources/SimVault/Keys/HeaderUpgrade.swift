@@ -51,7 +51,7 @@ enum HeaderUpgrade {
     }
 }
 
-extension Vault {
+extension EncryptedDatabase {
     /// Completes the header's protection with the session's first write
     /// (opening never writes): an old-format header is upgraded
     /// (``HeaderUpgrade``), and a format 3 header whose record is missing
@@ -59,6 +59,9 @@ extension Vault {
     /// from such a backup) gets its record, so a downgrade is caught from
     /// then on.
     func completeHeaderProtectionWithFirstWrite() {
+        // The record lives in `vault_meta`; an app database has none, and
+        // its header (always format 3) is protected by its MAC alone.
+        guard kind == .vault else { return }
         let location = location, verified = header, key = masterKey, actor = configuration.actor
         if !verified.isAuthenticatedFormat {
             writer.deferToNextTransaction { db in

@@ -58,11 +58,14 @@ extension Vault {
     public func recordKeySlotUse() throws {
         try write { _ in }
     }
+}
 
+extension EncryptedDatabase {
     /// Arranges for the slot that opened the vault to be recorded with the
-    /// session's first write.
+    /// session's first write (a vault only: the record lives in
+    /// `vault_meta`, and an app database's tables are the app's).
     func noteSlotUse() {
-        guard let id = unlockResult.source.slotID,
+        guard kind == .vault, let id = unlockResult.source.slotID,
               let slot = header.slots(for: unlockResult.keys[0].generation).first(where: { $0.id == id }) else { return }
         let openedAt = Clock.nowMilliseconds()
         writer.deferToNextTransaction { db in try KeySlotUsage.record(slot, in: db, now: openedAt) }

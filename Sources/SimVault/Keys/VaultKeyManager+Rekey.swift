@@ -77,7 +77,8 @@ extension VaultKeyManager {
         defer { exclusive.close() }
         let pageCount: Int
         do {
-            try Vault.verifyIdentity(of: exclusive, header: header, location: location)
+            // A vault or an app database (made by `encrypt`): both rekey.
+            _ = try EncryptedDatabase.identify(exclusive, header: header, location: location)
             pageCount = try exclusive.scalar("PRAGMA page_count") ?? 0
             // Stored secrets are sealed under a secrets key wrapped for the
             // master key: add its wrap for the new key first, so secrets open

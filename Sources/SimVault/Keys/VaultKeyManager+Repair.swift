@@ -182,10 +182,10 @@ extension VaultKeyManager {
         guard let key = currentKey(of: change)?.masterKey else { return }
         let old = change.header
         do {
-            let connection = try Vault.openConnection(
+            let connection = try EncryptedDatabase.openConnection(
                 location: location, key: key, options: configuration.connectionOptions(readOnly: false, cipher: old.cipher))
             defer { connection.close() }
-            try Vault.verifyIdentity(of: connection, header: old, location: location)
+            guard try EncryptedDatabase.identify(connection, header: old, location: location) == .vault else { return }
         } catch {
             return
         }

@@ -192,9 +192,9 @@ extension VaultKeyManager {
         } else {
             guard let unlocked = change.unlocked else { preconditionFailure("authenticateAndRepair sets the unlock") }
             // The header read under the lock, not a second read of the file.
-            let vault = try Vault(location: location, header: change.header, unlockResult: unlocked, configuration: configuration)
-            key = vault.masterKey
-            vault.close()
+            let database = try EncryptedDatabase(location: location, header: change.header, unlockResult: unlocked, configuration: configuration)
+            key = database.masterKey
+            database.close()
         }
         var header = change.header
         let slot = try body(&header, key)

@@ -58,7 +58,7 @@ public struct VaultKeyManager: Sendable {
     ///   (a wrong password is reported, not hidden).
     public func listSlots(unlock: UnlockRequest?) throws -> KeySlotListing {
         _ = try RestoreJournal.recover(location)
-        var header = try Vault.loadHeader(location)
+        var header = try EncryptedDatabase.loadHeader(location)
         var uses: [Int: Int64] = [:]
         var unavailable: String? = "no key source was tried"
         if let unlock {
@@ -134,11 +134,11 @@ public struct VaultKeyManager: Sendable {
         // Settle an interrupted restore (it needs the key lock too), and
         // report a missing vault or header before creating a lock file.
         _ = try RestoreJournal.recover(location)
-        _ = try Vault.loadHeader(location)
+        _ = try EncryptedDatabase.loadHeader(location)
         let lock = try Self.acquireLock(for: location, wait: deadline.timeIntervalSinceNow, onWait: onWait)
         let file = KeyHeaderFile(path: location.headerPath)
         let scrubbed = file.scrubLeftovers()
-        var change = KeyChange(lock: lock, file: file, header: try Vault.loadHeader(location))
+        var change = KeyChange(lock: lock, file: file, header: try EncryptedDatabase.loadHeader(location))
         change.scrubbedFiles = scrubbed
         return change
     }
@@ -174,10 +174,12 @@ public struct VaultKeyManager: Sendable {
         _ event: AccessEvent, key: MasterKey, header: KeyHeader, cipher: CipherSettings? = nil, extra: (Connection) throws -> Void = { _ in }
     ) -> String? {
         do {
-            let connection = try Vault.openConnection(
+            let connection = try EncryptedDatabase.openConnection(
                 location: location, key: key,
                 options: configuration.connectionOptions(readOnly: false, cipher: cipher ?? header.cipher(for: header.generation(of: key) ?? .current)))
             defer { connection.close() }
+            // An app's own database keeps no simvault tables: no log, no record.
+            guard try EncryptedDatabase.identify(connection, header: header, location: location) == .vault else { return nil }
             try connection.inTransaction(.immediate) {
                 try extra(connection)
                 try DatabaseHeaderRecord.store(header, in: connection)

@@ -58,62 +58,17 @@ extension Vault {
     ///   one of the vault's names), `.invalidArgument` (cipher settings this
     ///   SQLCipher cannot write), `.engineUnsupported`.
     public static func create(at location: VaultLocation, options: VaultCreationOptions = VaultCreationOptions()) throws -> VaultCreation {
-        try VaultFiles.verifyAbsent(location)
-        try EngineCheck.inspect().requireSupport(forCreating: options.cipher)
-        let slots = try NewKeySlots.make(for: location, options: options)
-        let masterKey = slots.masterKey, header = slots.header
-        var cleanup = CreationCleanup(slots: slots)
-
-        do {
-            try createDirectory(location.directory)
-            let staging = location.directory + "/.\((location.path as NSString).lastPathComponent).creating-\(UUID().uuidString.prefix(8))"
-            cleanup.stagingPath = staging
-            try buildDatabase(at: staging, masterKey: masterKey, header: header, schemaVersion: options.schemaVersion, configuration: options.configuration)
-
-            let written: KeyHeader
-            do {
-                written = try KeyHeaderFile(path: location.headerPath).write(header, authenticatedWith: HeaderKeys(current: masterKey), creating: true)
-            } catch {
-                throw VaultError(error)
-            }
-            cleanup.wroteHeader = location.headerPath
-            try moveIntoPlace(staging, location.path)
-            cleanup.stagingPath = nil
-
-            let vault = try Vault(
-                location: location, header: written,
-                unlockResult: UnlockResult(masterKey: masterKey, source: .explicitKey, skipped: []),
-                configuration: options.configuration)
-            cleanup.finished = true
-            return VaultCreation(vault: vault, recoveryCode: slots.recoveryCode, keyringFailure: slots.keyringFailure)
-        } catch {
-            cleanup.undo(location: location)
-            throw error
+        let made = try EncryptedDatabase.create(at: location, options: options, verify: verifyVault) { connection, header in
+            try buildSchema(on: connection, header: header, schemaVersion: options.schemaVersion, configuration: options.configuration)
         }
+        return VaultCreation(vault: Vault(database: made.database), recoveryCode: made.recoveryCode, keyringFailure: made.keyringFailure)
     }
 
-    /// Creates the database file (0600 before SQLite touches it: SQLite gives
-    /// the WAL and SHM files the database's mode), applies every migration
-    /// and records the vault id, then closes it cleanly so no WAL remains.
-    private static func buildDatabase(
-        at path: String, masterKey: MasterKey, header: KeyHeader, schemaVersion: Int?, configuration: VaultConfiguration
+    /// Applies every migration and records the vault id (on the new
+    /// file's connection, before it is moved into place).
+    private static func buildSchema(
+        on connection: Connection, header: KeyHeader, schemaVersion: Int?, configuration: VaultConfiguration
     ) throws {
-        do {
-            let fd = try PrivateFile.createExclusive(path)
-            Glibc.close(fd)
-        } catch {
-            throw error.isDiskFull ? VaultError.diskFull(detail: error.description) : VaultError.io(detail: error.description)
-        }
-        var options = configuration.connectionOptions(readOnly: false, cipher: header.cipher)
-        options.synchronous = "FULL"
-        let connection: Connection
-        do {
-            connection = try Connection(path: path, key: masterKey, options: options)
-        } catch let error as SQLiteError {
-            throw VaultError.classify(error, path: path) ?? VaultFiles.untrustedFileError(in: VaultLocation(path: path))
-                ?? VaultError.io(detail: "cannot create \(path): \(error.message)")
-        }
-        defer { connection.close() }
         do {
             let applied = try Migrator.simvault.migrate(ConnectionSchemaDatabase(connection: connection), to: schemaVersion, now: Clock.nowMilliseconds)
             try connection.inTransaction(.immediate) {
@@ -128,10 +83,8 @@ extension Vault {
                     AccessEvent(action: "vault.init", resource: header.vaultID, detail: ["slots": slots, "schema_version": String(applied.last?.version ?? 0)]),
                     actor: configuration.actor, in: connection)
             }
-            // Fold the WAL into the file so the rename moves everything.
-            try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         } catch let error as SQLiteError {
-            throw VaultError.classify(error, path: path) ?? VaultError.io(detail: "cannot create \(path): \(error.message)")
+            throw VaultError.classify(error, path: connection.path) ?? VaultError.io(detail: "cannot create \(connection.path): \(error.message)")
         }
     }
 
@@ -157,7 +110,7 @@ extension Vault {
 }
 
 /// What `create` has made so far, so a failure can remove exactly that.
-private struct CreationCleanup {
+struct CreationCleanup {
     let slots: NewKeySlots
     var stagingPath: String?
     var wroteHeader: String?

@@ -2,8 +2,9 @@ import Foundation
 public import VaultKeys
 import VaultSchema
 
-/// An open, unlocked simvault: one encrypted SQLCipher database, its key
-/// header, one writer connection and a pool of readers.
+/// An open, unlocked simvault: the chat-app schema (conversations,
+/// messages, workflows, runs, secrets, settings) on an ``EncryptedDatabase``
+/// (the encrypted file, its key header, one writer and a pool of readers).
 ///
 /// ```swift
 /// let vault = try Vault.open(at: VaultLocation.defaultLocation(), unlock: UnlockRequest())
@@ -16,33 +17,38 @@ import VaultSchema
 /// when the closure returns and rolled back when it throws. Both have async
 /// variants that do not block the caller's thread.
 ///
-/// Sendable: the writer is serialized by its lock, readers by the pool, and
-/// everything else is immutable after open.
+/// Sendable: the database is Sendable, everything else is immutable after
+/// open or locked.
 public final class Vault: Sendable {
-    /// The vault's files.
-    public let location: VaultLocation
-    /// The key header as it was when the vault was opened.
-    public let header: KeyHeader
-    /// Which key source opened the vault, and which were skipped and why.
-    public let unlockResult: UnlockResult
-    /// The configuration the vault was opened with.
-    public let configuration: VaultConfiguration
-    /// The cipher settings of the database as opened: the header's, or
-    /// those of a pending rotation's key when an interrupted
-    /// `rekey --cipher-compat` already replaced the database.
-    public let cipher: CipherSettings
-
-    let masterKey: MasterKey
-    let writer: SerializedConnection
-    private let readers: ReaderPool
+    /// The encrypted database under the chat schema: keys, files,
+    /// connections (one code path for every simvault file).
+    public let database: EncryptedDatabase
     /// In-memory indexes of the messages not yet in `messages_fts`, for
     /// search (one per concurrent search).
     let pendingMessageIndexes = PendingMessageIndexPool()
+
+    /// The vault's files.
+    public var location: VaultLocation { database.location }
+    /// The key header as it was when the vault was opened.
+    public var header: KeyHeader { database.header }
+    /// Which key source opened the vault, and which were skipped and why.
+    public var unlockResult: UnlockResult { database.unlockResult }
+    /// The configuration the vault was opened with.
+    public var configuration: VaultConfiguration { database.configuration }
+    /// The cipher settings of the database as opened: the header's, or
+    /// those of a pending rotation's key when an interrupted
+    /// `rekey --cipher-compat` already replaced the database.
+    public var cipher: CipherSettings { database.cipher }
+
+    var masterKey: MasterKey { database.masterKey }
+    var writer: SerializedConnection { database.writer }
 
     /// Database path.
     public var path: String { location.path }
     /// The vault's UUID.
     public var vaultID: String { header.vaultID }
+
+    init(database: EncryptedDatabase) { self.database = database }
 
     // MARK: - Opening
 
@@ -73,9 +79,13 @@ public final class Vault: Sendable {
     /// a regular file of this user (``VaultFiles``): a symbolic link planted
     /// at `vault.db-wal` is refused, not written through.
     ///
+    /// The keys and files are ``EncryptedDatabase``'s; a file with an app's
+    /// own schema (made by `simvault encrypt`) is refused here with
+    /// `.notAVault`: open it as an ``EncryptedDatabase``.
+    ///
     /// - Throws: ``VaultError`` — `.notFound`, `.headerMissing`, `.wrongKey`,
     ///   `.noKeySource`, `.corrupt`, `.busy`, `.schemaNewer`, `.headerNewer`,
-    ///   `.untrustedFile`.
+    ///   `.untrustedFile`, `.notAVault`.
     public static func open(
         at location: VaultLocation, unlock: UnlockRequest, configuration: VaultConfiguration = VaultConfiguration()
     ) throws -> Vault {
@@ -89,174 +99,21 @@ public final class Vault: Sendable {
     static func open(
         at location: VaultLocation, unlock: UnlockRequest, configuration: VaultConfiguration, settlingInterruptedRestore: Bool
     ) throws -> Vault {
-        if settlingInterruptedRestore { _ = try RestoreJournal.recover(location) }
-        let request = unlock.cachingSecrets()
-        var header = try loadHeader(location)
-        var isRetry = false
-        while true {
-            let unlocked: UnlockResult
-            do {
-                unlocked = try KeyUnlocker(header: header, location: location, configuration: configuration).unlock(request)
-            } catch {
-                throw VaultError(error)
-            }
-            do {
-                let vault = try Vault(location: location, header: header, unlockResult: unlocked, configuration: configuration)
-                vault.noteSlotUse()
-                vault.completeHeaderProtectionWithFirstWrite()
-                return vault
-            } catch let error as VaultError {
-                guard case .corrupt = error, !isRetry else { throw error }
-                let fresh = try loadHeader(location)
-                guard fresh != header else { throw error }
-                header = fresh
-                isRetry = true
-            }
-        }
+        Vault(database: try EncryptedDatabase.open(
+            at: location, unlock: unlock, configuration: configuration, settlingInterruptedRestore: settlingInterruptedRestore,
+            verify: verifyVault))
     }
 
-    /// Reads the header of the vault at `location`, checking that the
-    /// database exists first, and (unless `verifyingFiles` is false, for a
-    /// backup that is only read) that every file under the vault's names is
-    /// a regular file of this user (``VaultFiles``).
-    static func loadHeader(_ location: VaultLocation, verifyingFiles: Bool = true) throws -> KeyHeader {
-        if verifyingFiles { try VaultFiles.verify(location) }
-        guard location.databaseExists else {
-            let headerExists = FileManager.default.fileExists(atPath: location.headerPath)
-            var detail = headerExists ? "a key header exists at \(location.headerPath) but the database does not; if an init was interrupted, remove the header and run init again" : nil
-            if FileManager.default.fileExists(atPath: RestoreJournal.path(for: location)) {
-                detail = "a restore was interrupted: \(RestoreJournal.path(for: location)) says where the files are and how to put them back"
-            }
-            throw VaultError.notFound(path: location.path, detail: detail)
-        }
-        do {
-            return try KeyHeaderFile(path: location.headerPath).load()
-        } catch {
-            throw VaultError(error)
-        }
-    }
-
-    init(location: VaultLocation, header: KeyHeader, unlockResult: UnlockResult, configuration: VaultConfiguration) throws {
-        self.location = location
-        self.header = header
-        self.configuration = configuration
-
-        let (writerConnection, chosen) = try Self.openConnection(
-            location: location, firstAcceptedOf: unlockResult.keys, header: header,
-            options: configuration.connectionOptions(readOnly: false, cipher: header.cipher))
-        self.unlockResult = unlockResult.selecting(chosen)
-        masterKey = chosen.masterKey
-        cipher = header.cipher(for: chosen.generation)
-        try Self.verifyIdentity(of: writerConnection, header: header, location: location)
-        try Self.verifySchemaHistory(of: writerConnection, location: location)
-        writer = SerializedConnection(writerConnection)
-
-        let key = chosen.masterKey
-        let readerOptions = configuration.connectionOptions(readOnly: true, cipher: cipher)
-        readers = ReaderPool(maximumCount: configuration.maximumReaderCount) {
-            try Self.openConnection(location: location, key: key, options: readerOptions)
-        }
-    }
-
-    /// Opens one connection with a key that has already passed the key check,
-    /// so "not a database" here means damage, not a wrong key.
-    static func openConnection(location: VaultLocation, key: MasterKey, options: Connection.Options) throws -> Connection {
-        do {
-            return try Connection(path: location.path, key: key, options: options)
-        } catch let error as SQLiteError {
-            if error.isNotADatabase {
-                throw VaultError.corrupt(detail: "the key is right (it matches the key header) but \(location.path) does not decrypt: its first page is damaged, or the file is not this vault's database")
-            }
-            if let mapped = VaultError.classify(error, path: location.path) { throw mapped }
-            // SQLite refuses a link at a side file's name (SideFileLinks)
-            // with "unable to open": name the file.
-            if let untrusted = VaultFiles.untrustedFileError(in: location) { throw untrusted }
-            throw VaultError.io(detail: "cannot open \(location.path): \(error.message)")
-        }
-    }
-
-    /// Opens one connection with the first of `keys` the database accepts,
-    /// each with the cipher settings the header records for it (`options`'
-    /// own are replaced). There is more than one key only while a rotation
-    /// is pending; a key the database rejects then means "the other key".
-    /// When every key is rejected it is damage (reported by
-    /// ``openConnection(location:key:options:)``), unless a rotation is
-    /// pending and only one of its two keys was found: then the database
-    /// simply uses the other one, and the error says which key source is
-    /// needed. A key whose settings this engine cannot read (a pending
-    /// `rekey --cipher-compat 4` seen on SQLCipher 3) is skipped while
-    /// another key remains.
-    static func openConnection(
-        location: VaultLocation, firstAcceptedOf keys: [UnlockedKey], header: KeyHeader, options: Connection.Options
-    ) throws -> (Connection, UnlockedKey) {
-        func keyedOptions(_ key: UnlockedKey) -> Connection.Options {
-            var keyed = options
-            keyed.cipher = header.cipher(for: key.generation)
-            return keyed
-        }
-        if header.rotation != nil, keys.count == 1 {
-            do {
-                return (try Connection(path: location.path, key: keys[0].masterKey, options: keyedOptions(keys[0])), keys[0])
-            } catch let error as SQLiteError where error.isNotADatabase {
-                let other = keys[0].generation == .current ? "new (pending)" : "old (current)"
-                throw VaultError.noKeySource(reasons: [
-                    "an interrupted key rotation is pending and the database uses its \(other) key, which \(keys[0].source) does not hold; give --password-file or --recovery-code-file (then run `simvault health` to finish the rotation)",
-                ])
-            } catch let error as SQLiteError {
-                throw VaultError.classify(error, path: location.path) ?? VaultError.io(detail: "cannot open \(location.path): \(error.message)")
-            }
-        }
-        var unreadable: VaultError?
-        for key in keys.dropLast() {
-            do {
-                return (try Connection(path: location.path, key: key.masterKey, options: keyedOptions(key)), key)
-            } catch let error as SQLiteError where error.isNotADatabase {
-                continue
-            } catch let error as VaultError where error.isCipherNewerThanEngine {
-                unreadable = error
-                continue
-            } catch let error as SQLiteError {
-                throw VaultError.classify(error, path: location.path) ?? VaultError.io(detail: "cannot open \(location.path): \(error.message)")
-            }
-        }
-        let last = keys[keys.count - 1]
-        do {
-            return (try openConnection(location: location, key: last.masterKey, options: keyedOptions(last)), last)
-        } catch let error as VaultError {
-            // The other key's settings could not be tried here: that, not
-            // damage, is why the database did not open.
-            if let unreadable, case .corrupt = error { throw unreadable }
-            throw error
-        }
-    }
-
-    /// The database must carry the header's vault id: a header copied from
-    /// another vault is caught here, even if its key happened to decrypt.
-    static func verifyIdentity(of connection: Connection, header: KeyHeader, location: VaultLocation) throws {
-        let storedID: String?
-        do {
-            let hasMeta: Bool = try connection.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'vault_meta'") ?? false
-            storedID = hasMeta ? try VaultMeta.read(VaultMeta.vaultID, in: connection) : nil
-        } catch let error as SQLiteError {
-            throw VaultError.classify(error, path: location.path) ?? error
-        }
-        guard let storedID else {
-            throw VaultError.notAVault(path: location.path)
-        }
-        guard storedID == header.vaultID else {
-            throw VaultError.corrupt(detail: "the key header belongs to vault \(header.vaultID) but the database is vault \(storedID)")
-        }
-    }
-
-    /// Refuses a vault this binary must not touch: schema newer than the
-    /// binary (exit 14), or a migration history that was altered (exit 12).
-    /// Pending migrations are allowed; `migrate` applies them.
-    private static func verifySchemaHistory(of connection: Connection, location: VaultLocation) throws {
+    /// A vault's file must hold the chat schema, with a history this binary
+    /// may touch: not newer (exit 14) and not altered (exit 12). Pending
+    /// migrations are allowed; `migrate` applies them.
+    static func verifyVault(_ connection: Connection, kind: EncryptedDatabaseKind) throws {
+        guard kind == .vault else { throw VaultError.notAVault(path: connection.path) }
         let status: Migrator.Status
         do {
             status = try Migrator.simvault.status(of: ConnectionSchemaDatabase(connection: connection))
         } catch let error as SQLiteError {
-            throw VaultError.classify(error, path: location.path) ?? error
+            throw VaultError.classify(error, path: connection.path) ?? error
         }
         if let problem = status.problem { throw VaultError(problem) }
     }
@@ -265,59 +122,38 @@ public final class Vault: Sendable {
 
     /// Runs `body` on a reader connection inside a deferred transaction: all
     /// its queries see one consistent snapshot.
-    public func read<T>(_ body: (Connection) throws -> T) throws -> T {
-        try mappingEngineErrors {
-            try readers.withReader { db in try db.inTransaction(.deferred) { try body(db) } }
-        }
-    }
+    public func read<T>(_ body: (Connection) throws -> T) throws -> T { try database.read(body) }
 
     /// Runs `body` on the writer inside an immediate transaction: committed
     /// when it returns, rolled back when it throws.
-    public func write<T>(_ body: (Connection) throws -> T) throws -> T {
-        try mappingEngineErrors {
-            try writer.transaction(body)
-        }
-    }
+    public func write<T>(_ body: (Connection) throws -> T) throws -> T { try database.write(body) }
 
     /// Runs `body` on the writer with no transaction around it (for PRAGMAs
     /// and statements that cannot run inside one, such as VACUUM).
     public func writeWithoutTransaction<T>(_ body: (Connection) throws -> T) throws -> T {
-        try mappingEngineErrors { try writer.sync(body) }
+        try database.writeWithoutTransaction(body)
     }
 
     /// Async `read`: runs on a background thread, never blocking the caller.
     public func read<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
-        try await Self.offload { try self.read(body) }
+        try await database.read(body)
     }
 
     /// Async `write`.
     public func write<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
-        try await Self.offload { try self.write(body) }
+        try await database.write(body)
     }
 
     /// Closes the writer and all readers. Later calls throw `.closed`.
     public func close() {
-        readers.close()
-        writer.close()
+        database.close()
         pendingMessageIndexes.close()
     }
 
     deinit { close() }
 
-    private func mappingEngineErrors<T>(_ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch let error as SQLiteError {
-            throw VaultError.classify(error, path: location.path) ?? error
-        }
-    }
-
     static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async {
-                continuation.resume(with: Result { try work() })
-            }
-        }
+        try await EncryptedDatabase.offload(work)
     }
 
     // MARK: - Schema

@@ -28,6 +28,10 @@ public enum VaultError: Error, Sendable, Equatable {
     case busy(detail: String)
     /// The vault was written by a newer simvault (exit 14).
     case schemaNewer(vault: Int, binary: Int)
+    /// An app's migration history in the database goes beyond the
+    /// migrations the app registered: a newer version of the app migrated
+    /// it (exit 14).
+    case appSchemaNewer(namespace: String, unknown: [String])
     /// The header format is newer than this simvault (exit 14).
     case headerNewer(version: Int, supported: Int)
     /// The process is not using SQLCipher; refusing to write plaintext.
@@ -96,6 +100,8 @@ extension VaultError: LocalizedError {
             return "the vault is busy: \(detail). Close other programs using it and retry."
         case .schemaNewer(let vault, let binary):
             return "the vault's schema is version \(vault), newer than this simvault supports (\(binary)). Upgrade simvault."
+        case .appSchemaNewer(let namespace, let unknown):
+            return "the database's \(namespace) schema was migrated by a newer version of the app (applied migrations this app does not know: \(unknown.joined(separator: ", "))). Upgrade the app; do not use an older one on this database."
         case .headerNewer(let version, let supported):
             return "the vault's key header is format \(version), newer than this simvault supports (\(supported)). Upgrade simvault."
         case .engineNotSQLCipher(let detail):

@@ -66,7 +66,7 @@ enum ExitCodes {
         case .noKeySource: return noKeySource
         case .corrupt, .headerForged, .backupUnusable, .notAVault, .untrustedFile, .malformedInput: return corrupt
         case .busy: return busy
-        case .schemaNewer, .headerNewer, .cipherNewerThanEngine: return newerThanBinary
+        case .schemaNewer, .appSchemaNewer, .headerNewer, .cipherNewerThanEngine: return newerThanBinary
         case .invalidArgument: return usage
         case .alreadyExists, .engineNotSQLCipher, .engineUnsupported, .diskFull, .io, .keyManagement, .closed: return failure
         case .schemaOutdated, .migrationFailed, .recordNotFound: return failure
