@@ -168,7 +168,11 @@ extension EncryptedDatabase {
                     appSteps: appSteps, isDryRun: dryRun, backup: backup)
             }
             guard !steps.isEmpty || !appSteps.isEmpty else { return report(nil) }
-            let backup = try backupLocation(try db.scalar("PRAGMA user_version") ?? 0).map { try VaultSnapshot.take(of: self, writer: db, to: $0) }
+            // A file without a single schema object (just made by `create`)
+            // has nothing a backup could keep.
+            let isEmpty = (try db.scalar("SELECT count(*) FROM sqlite_master", as: Int.self) ?? 0) == 0
+            let backup = isEmpty ? nil
+                : try backupLocation(try db.scalar("PRAGMA user_version") ?? 0).map { try VaultSnapshot.take(of: self, writer: db, to: $0) }
             let runner = MigrationRunner(
                 connection: db, ownership: try SchemaOwnership(kind: kind, in: db), isVault: kind == .vault, now: Clock.nowMilliseconds)
             do {

@@ -53,6 +53,28 @@ public final class Statement {
         }
     }
 
+    /// Resets the statement and binds every named parameter (`:name`,
+    /// `@name` or `$name`) to the value of that name in `values`.
+    ///
+    /// - Throws: `SQLITE_RANGE` when a parameter is positional (`?`) or has
+    ///   no value (a typo must not silently bind NULL).
+    public func bind(named values: [String: DatabaseValue]) throws {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+        let count = sqlite3_bind_parameter_count(handle)
+        guard count > 0 else { return }
+        for index in 1...count {
+            guard let raw = sqlite3_bind_parameter_name(handle, index) else {
+                throw SQLiteError(code: SQLITE_RANGE, message: "parameter \(index) is positional; a record binds only named parameters (:name)", sql: sql)
+            }
+            let name = String(String(cString: raw).dropFirst())
+            guard let value = values[name] else {
+                throw SQLiteError(code: SQLITE_RANGE, message: "the record has no value for parameter :\(name)", sql: sql)
+            }
+            try bind(value, at: index)
+        }
+    }
+
     /// Binds one value to parameter `index` (1-based), leaving the others
     /// as they are: for a statement run many times with one changing value,
     /// without building an argument array each time.
