@@ -14,6 +14,7 @@ import VaultTestSupport
 struct CrashConsistencyTests {
     static let writeRounds = Int(ProcessInfo.processInfo.environment["SIMVAULT_CRASH_ROUNDS"] ?? "") ?? 100
     static var migrateRounds: Int { max(10, writeRounds * 3 / 10) }
+    static var appMigrateRounds: Int { max(6, writeRounds / 10) }
     /// Messages of the pre-migration vault (about 5 MB, so copying the
     /// backup takes long enough to be interrupted).
     static let oldMessages = 2000
@@ -183,6 +184,78 @@ struct CrashConsistencyTests {
             try FileManager.default.removeItem(atPath: directory)
         }
         print("crash loop, migrate on a \(ByteCount.format(VaultLocation.size(of: template.location.path) ?? 0)) vault (an uninterrupted run takes \(Int(duration * 1000)) ms): \(Self.migrateRounds) kills, \(failures) failures; " + tally.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+        #expect(failures == 0)
+    }
+
+    @Test("app migrations killed at random moments: the history is a prefix of the app's, each step all or nothing (a rebuilt parent keeps its children), health passes, a rerun finishes")
+    func appMigrateKillLoop() throws {
+        let template = try TestVault(label: "crash-app-migrate")
+        template.vault.close()
+        let identifiers = ["create_journal", "fill_journal", "rebuild_journal", "index_journal"]
+        let scratch = try TemporaryDirectory("crash-app-migrate-rounds")
+        func freshCopy(_ name: String) throws -> VaultLocation {
+            let directory = scratch.file(name)
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let location = VaultLocation(path: directory + "/vault.db")
+            for (source, target) in zip(template.location.allFiles, location.allFiles) where FileManager.default.fileExists(atPath: source) {
+                try FileManager.default.copyItem(atPath: source, toPath: target)
+            }
+            return location
+        }
+        func migrateApp(_ location: VaultLocation) throws -> Subprocess {
+            try Subprocess(ProjectPaths.tortureBinary, ["migrate-app", location.path, template.passwordFile], environment: ProcessRunner.baseEnvironment, withStdin: false)
+        }
+        /// The recorded app history and what the tables hold.
+        func state(_ location: VaultLocation) throws -> (applied: [String], journal: Int, tags: Int, hasMood: Bool, indexed: Int) {
+            let vault = try Vault.open(at: location, unlock: .password(template.password))
+            defer { vault.close() }
+            let applied = try vault.migrationStatus().apps.first { $0.namespace == "org.example.torture" }?.applied.map(\.identifier) ?? []
+            return try vault.read { db in
+                let has = { (name: String) in try db.scalar("SELECT count(*) FROM sqlite_master WHERE name = ?", [name], as: Int.self) == 1 }
+                let journal = try has("journal") ? try db.scalar("SELECT count(*) FROM journal", as: Int.self) ?? -1 : 0
+                let tags = try has("tags") ? try db.scalar("SELECT count(*) FROM tags WHERE journal_id IN (SELECT id FROM journal)", as: Int.self) ?? -1 : 0
+                let hasMood = try has("journal") && (try db.fetchAll("PRAGMA table_info(journal)").contains { try $0.get("name", as: String.self) == "mood" })
+                let indexed = try has("journal_fts") ? try db.scalar("SELECT count(*) FROM journal_fts WHERE journal_fts MATCH 'heron'", as: Int.self) ?? -1 : 0
+                return (applied, journal, tags, hasMood, indexed)
+            }
+        }
+        let calibration = try freshCopy("calibrate")
+        let started = Date()
+        let calibrated = try migrateApp(calibration)
+        let (calibratedStatus, _) = calibrated.wait(timeout: 120)
+        let duration = Date().timeIntervalSince(started)
+        try #require(calibratedStatus == 0 && (try state(calibration)).applied == identifiers)
+
+        var tally: [String: Int] = [:]
+        var failures = 0
+        for round in 1...Self.appMigrateRounds {
+            let location = try freshCopy("r\(round)")
+            let child = try migrateApp(location)
+            // Most of a run is the 3000-row step; the last two are short.
+            usleep(useconds_t(Double.random(in: 0...(duration * 0.9)) * 1_000_000))
+            child.send(SIGKILL)
+            _ = child.wait(timeout: 60)
+            _ = Subprocess.readAll(child.stdoutFD)
+            _ = Subprocess.readAll(child.stderrFD)
+
+            let after = try state(location)
+            let prefix = Array(identifiers.prefix(after.applied.count)) == after.applied
+            let filled = after.applied.count >= 2
+            let consistent = prefix
+                && after.journal == (filled ? 3000 : 0) && after.tags == (filled ? 3000 : 0)
+                && after.hasMood == (after.applied.count >= 3) && after.indexed == (after.applied.count >= 4 ? 3000 : 0)
+            #expect(consistent, "round \(round): \(after)")
+            let health = try ProcessRunner.run(ProjectPaths.simvaultBinary, ["health", "--vault", location.path, "--no-keyring", "--password-file", template.passwordFile])
+            #expect(health.status <= 1, "round \(round): \(health)")
+            let rerun = try migrateApp(location)
+            let (rerunStatus, _) = rerun.wait(timeout: 120)
+            let final = try state(location)
+            #expect(rerunStatus == 0 && final.applied == identifiers && final.tags == 3000 && final.indexed == 3000, "round \(round): \(final)")
+            if !consistent || health.status > 1 || rerunStatus != 0 || final.applied != identifiers { failures += 1 }
+            tally["killed with \(after.applied.count) of 4 applied", default: 0] += 1
+            try FileManager.default.removeItem(atPath: location.directory)
+        }
+        print("crash loop, app migrations on a vault (an uninterrupted run takes \(Int(duration * 1000)) ms): \(Self.appMigrateRounds) kills, \(failures) failures; " + tally.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
         #expect(failures == 0)
     }
 

@@ -14,6 +14,9 @@ import SimVault
 ///         then "appended <n>" after each append returns, "finished"), every
 ///         chunk durable, or coalesced by BYTES (> 0; no time limit), with
 ///         PAUSE_MS between chunks
+///     vault-torture migrate-app VAULT PASSWORD_FILE
+///         applies the app migrations of namespace org.example.torture
+///         (``appMigrations``), printing "done"
 ///
 /// A commit is reported only after `append` returned, with an unbuffered
 /// write(2), so every reported id must survive a SIGKILL at any moment. Any
@@ -27,8 +30,12 @@ struct VaultTorture {
             case "write" where arguments.count >= 6: try write(arguments)
             case "read" where arguments.count == 5: try read(arguments)
             case "stream" where arguments.count >= 6: try stream(arguments)
+            case "migrate-app" where arguments.count == 3:
+                let vault = try open(arguments[1], passwordFile: arguments[2])
+                try vault.migrate(appMigrations)
+                report("done")
             default:
-                report("usage: vault-torture write VAULT PASSWORD_FILE CONVERSATION WRITER COUNT [THREADS] | read VAULT PASSWORD_FILE CONVERSATION SECONDS | stream VAULT PASSWORD_FILE CONVERSATION TAG COUNT [BYTES [PAUSE_MS]]")
+                report("usage: vault-torture write VAULT PASSWORD_FILE CONVERSATION WRITER COUNT [THREADS] | read VAULT PASSWORD_FILE CONVERSATION SECONDS | stream VAULT PASSWORD_FILE CONVERSATION TAG COUNT [BYTES [PAUSE_MS]] | migrate-app VAULT PASSWORD_FILE")
                 exit(64)
             }
         } catch {
@@ -36,6 +43,34 @@ struct VaultTorture {
             exit(1)
         }
     }
+
+    /// An app's migrations with work worth interrupting: 3000 rows of 1 KB
+    /// with a child row each, then a rebuild of the parent table (foreign
+    /// keys deferred: the children must survive), then an FTS4 index.
+    static let appMigrations: AppMigrations = {
+        var migrations = AppMigrations(namespace: "org.example.torture")
+        migrations.register("create_journal", sql: """
+            CREATE TABLE journal (id INTEGER PRIMARY KEY, body TEXT NOT NULL);
+            CREATE TABLE tags (journal_id INTEGER NOT NULL REFERENCES journal (id) ON DELETE CASCADE, tag TEXT NOT NULL);
+            """)
+        migrations.register("fill_journal") { db in
+            for number in 1...3000 {
+                try db.execute("INSERT INTO journal (id, body) VALUES (?, ?)", [number, "heron entry \(number) " + String(repeating: "h", count: 1000)])
+                try db.execute("INSERT INTO tags (journal_id, tag) VALUES (?, 'kept')", [number])
+            }
+        }
+        migrations.register("rebuild_journal", sql: """
+            CREATE TABLE journal_new (id INTEGER PRIMARY KEY, body TEXT NOT NULL, mood TEXT);
+            INSERT INTO journal_new (id, body) SELECT id, body FROM journal;
+            DROP TABLE journal;
+            ALTER TABLE journal_new RENAME TO journal;
+            """)
+        migrations.register("index_journal", sql: """
+            CREATE VIRTUAL TABLE journal_fts USING fts4(content="journal", body);
+            INSERT INTO journal_fts (journal_fts) VALUES ('rebuild');
+            """)
+        return migrations
+    }()
 
     /// `passwordFile` "keyring" opens through the Secret Service instead.
     static func open(_ path: String, passwordFile: String) throws -> Vault {

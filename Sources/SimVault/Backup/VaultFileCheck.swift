@@ -31,7 +31,12 @@ struct VaultFileCheck {
             let problems = try connection.fetchAll("PRAGMA integrity_check").compactMap { try? $0.get(0, as: String.self) }
             guard problems == ["ok"] else { throw Failure(detail: "integrity_check: \(problems.prefix(3).joined(separator: "; "))") }
             let hasMeta: Bool = try connection.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'vault_meta'") ?? false
-            let vaultID = hasMeta ? try VaultMeta.read(VaultMeta.vaultID, in: connection) : nil
+            let vaultID = hasMeta ? try? VaultMeta.read(VaultMeta.vaultID, in: connection) : nil
+            // An app database (no vault id) has no simvault history: its
+            // user_version is the app's.
+            guard vaultID != nil else {
+                return VaultFileCheck(vaultID: nil, schemaVersion: try connection.scalar("PRAGMA user_version") ?? 0, migrationProblem: nil)
+            }
             let status = try Migrator.simvault.status(of: ConnectionSchemaDatabase(connection: connection))
             return VaultFileCheck(vaultID: vaultID, schemaVersion: status.currentVersion, migrationProblem: status.problem)
         } catch let failure as Failure {

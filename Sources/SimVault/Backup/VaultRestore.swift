@@ -123,7 +123,9 @@ public enum VaultRestore {
             if case .vaultNewer = problem { throw VaultError(problem) }
             throw VaultError.backupUnusable(path: backup.path, detail: problem.description)
         }
-        guard check.vaultID == header.vaultID else {
+        // An app database's backup has no vault id inside (nil): its key
+        // and its header's MAC, checked above, tie it to the header.
+        guard check.vaultID == nil || check.vaultID == header.vaultID else {
             throw VaultError.backupUnusable(path: backup.path, detail: "its database is vault \(check.vaultID ?? "none") but its key header is for vault \(header.vaultID)")
         }
         for file in [staged.walPath, staged.shmPath] { unlink(file) }
@@ -163,9 +165,11 @@ public enum VaultRestore {
         }
 
         // 5. Open it as any vault is opened.
-        let restored: Vault
+        let restored: EncryptedDatabase
         do {
-            restored = try Vault.open(at: target, unlock: UnlockRequest(masterKey: key, usesKeyring: false), configuration: options.configuration, settlingInterruptedRestore: false)
+            restored = try EncryptedDatabase.open(
+                at: target, unlock: UnlockRequest(masterKey: key, usesKeyring: false), configuration: options.configuration,
+                settlingInterruptedRestore: false, verify: check.vaultID == nil ? { _, _ in } : Vault.verifyVault)
         } catch {
             unlink(target.walPath)
             swap.undo()
@@ -177,13 +181,13 @@ public enum VaultRestore {
         journal.remove()
 
         let backupTime = (try? FileManager.default.attributesOfItem(atPath: backup.path)[.modificationDate] as? Date)?.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
-        try restored.write { db in
+        if restored.kind == .vault { try restored.write { db in
             try VaultMeta.write(VaultMeta.lastBackupAt, String(backupTime ?? Clock.nowMilliseconds()), in: db)
             try VaultMeta.write(VaultMeta.lastBackupPath, backup.path, in: db)
             var detail = ["from": backup.path, "schema_version": String(check.schemaVersion)]
             detail["replaced_kept_at"] = aside?.path
             try AccessLog.record(AccessEvent(action: "backup.restore", resource: header.vaultID, detail: detail), actor: options.configuration.actor, in: db)
-        }
+        } }
         return RestoreReport(
             path: target.path, restoredFrom: backup.path, vaultID: header.vaultID, schemaVersion: check.schemaVersion,
             replacedVaultKeptAt: aside?.path, replacedVaultID: current == header.vaultID ? nil : current,

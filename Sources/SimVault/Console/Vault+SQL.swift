@@ -45,7 +45,7 @@ public struct SQLResult: Sendable, Equatable, Encodable {
     }
 }
 
-extension Vault {
+extension EncryptedDatabase {
     /// Runs one SQL statement typed by a person (`simvault sql`).
     ///
     /// Read-only unless `allowingWrites`: the statement then runs on a reader
@@ -74,9 +74,12 @@ extension Vault {
                 return try write { db in
                     var result = try Self.run(sql, on: db, policy: policy)
                     result = SQLResult(columns: result.columns, rows: result.rows, changes: db.changes)
-                    try AccessLog.record(
-                        AccessEvent(action: "sql.write", resource: vaultID, detail: ["changes": String(db.changes)]),
-                        actor: configuration.actor, in: db)
+                    // An app database's tables are the app's: it has no access log.
+                    if kind == .vault {
+                        try AccessLog.record(
+                            AccessEvent(action: "sql.write", resource: databaseID, detail: ["changes": String(db.changes)]),
+                            actor: configuration.actor, in: db)
+                    }
                     return result
                 }
             }
@@ -111,5 +114,12 @@ extension Vault {
             return .invalidArgument(detail: "`sql` runs one statement at a time")
         }
         return nil
+    }
+}
+
+extension Vault {
+    /// `simvault sql` on the vault: see ``EncryptedDatabase/executeSQL(_:allowingWrites:)``.
+    public func executeSQL(_ sql: String, allowingWrites: Bool = false) throws -> SQLResult {
+        try database.executeSQL(sql, allowingWrites: allowingWrites)
     }
 }

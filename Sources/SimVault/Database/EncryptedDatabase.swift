@@ -1,5 +1,6 @@
 import Foundation
 public import VaultKeys
+import VaultSchema
 
 /// An open, unlocked SQLCipher database with a simvault key header
 /// (`<file>.keys`): one writer connection and a pool of readers.
@@ -145,6 +146,9 @@ public final class EncryptedDatabase: Sendable {
         cipher = header.cipher(for: chosen.generation)
         do {
             kind = try Self.identify(writerConnection, header: header, location: location)
+            // Whoever opens a vault, as a Vault or not, may not touch one
+            // whose simvault history is newer or altered.
+            if kind == .vault { try Self.verifySchemaHistory(of: writerConnection) }
             try verify(writerConnection, kind)
         } catch {
             writerConnection.close()
@@ -176,6 +180,19 @@ public final class EncryptedDatabase: Sendable {
             throw VaultError.corrupt(detail: "the key header belongs to vault \(header.vaultID) but the database is vault \(storedID)")
         }
         return .vault
+    }
+
+    /// Refuses a vault this binary must not touch: schema newer than the
+    /// binary (exit 14), or a migration history that was altered (exit 12).
+    /// Pending migrations are allowed; `migrate` applies them.
+    static func verifySchemaHistory(of connection: Connection) throws {
+        let status: Migrator.Status
+        do {
+            status = try Migrator.simvault.status(of: ConnectionSchemaDatabase(connection: connection))
+        } catch let error as SQLiteError {
+            throw VaultError.classify(error, path: connection.path) ?? error
+        }
+        if let problem = status.problem { throw VaultError(problem) }
     }
 
     /// Opens one connection with a key that has already passed the key check,

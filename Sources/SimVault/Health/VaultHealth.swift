@@ -52,6 +52,8 @@ private struct HealthRun {
     /// The last backup's database file, when one is recorded (its files are
     /// included in the permissions check).
     var lastBackupPath: String?
+    /// What the file holds, once it decrypted.
+    var kind = EncryptedDatabaseKind.vault
     /// What settling an interrupted restore did, when there was one.
     var settledRestore: String?
 
@@ -286,14 +288,14 @@ private struct HealthRun {
             defer { connection.close() }
             add("decrypt", .ok, "the database decrypts with the master key")
             do {
-                let stored = try VaultMeta.read(VaultMeta.vaultID, in: connection)
-                if stored == header.vaultID {
+                kind = try EncryptedDatabase.identify(connection, header: header, location: location)
+                if kind == .vault {
                     add("vault id", .ok, "database and header both belong to vault \(header.vaultID)")
                 } else {
-                    add("vault id", .failed, "the header belongs to vault \(header.vaultID) but the database says \(stored ?? "nothing")")
+                    add("vault id", .ok, "an app database (its own schema, made by `simvault encrypt` or the library): no vault id inside; the key and the header's MAC tie it to header \(header.vaultID)")
                 }
             } catch {
-                add("vault id", .failed, "cannot read the vault id: \(describe(error))")
+                add("vault id", .failed, describe(error))
             }
             return chosen
         } catch {
@@ -348,6 +350,13 @@ private struct HealthRun {
         do {
             let connection = try openReader(key, header: header)
             defer { connection.close() }
+            guard kind == .vault else {
+                let version: Int = try connection.scalar("PRAGMA user_version") ?? 0
+                let apps = try AppMigrationHistory.recordedStatuses(in: connection)
+                    .map { "\($0.namespace) (\($0.applied.count) applied)" }
+                add("schema", .ok, "the app's own (user_version \(version))" + (apps.isEmpty ? "" : "; app migrations: " + apps.joined(separator: ", ")))
+                return
+            }
             let status = try Migrator.simvault.status(of: ConnectionSchemaDatabase(connection: connection))
             switch status.problem {
             case nil where status.pending.isEmpty:
@@ -373,6 +382,10 @@ private struct HealthRun {
             defer { connection.close() }
             let now = Clock.nowMilliseconds()
             let limit = VaultHealth.backupMaximumAge
+            guard kind == .vault else {
+                add("backup", .ok, "an app database keeps no record of its backups (its tables are the app's); take one with `simvault backup DEST`")
+                return
+            }
             guard let last = try Vault.lastBackup(in: connection) else {
                 let created = try VaultMeta.read(VaultMeta.createdAt, in: connection).flatMap(Int64.init) ?? header.createdAt
                 let age = now - created

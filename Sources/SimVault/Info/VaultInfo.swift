@@ -59,6 +59,8 @@ public struct VaultInfo: Sendable, Codable {
     public let keyUnavailable: String?
     /// Whether the header was authenticated with the key.
     public let headerAuthentication: HeaderAuthentication
+    /// What the file holds, once a key opened it (nil without a key).
+    public let kind: EncryptedDatabaseKind?
 
     enum CodingKeys: String, CodingKey {
         case path, slots
@@ -77,6 +79,7 @@ public struct VaultInfo: Sendable, Codable {
         case supportedSchemaVersion = "supported_schema_version"
         case keySource = "key_source"
         case keyUnavailable = "key_unavailable"
+        case kind
         case headerAuthentication = "header_authentication"
     }
 
@@ -99,20 +102,22 @@ public struct VaultInfo: Sendable, Codable {
         var authentication = HeaderAuthentication.notVerified
         // Authenticated by the unlock, as any open is.
         let authenticated = { (header: KeyHeader) in header.isAuthenticatedFormat ? HeaderAuthentication.verified : .unauthenticatedFormat }
+        var kind: EncryptedDatabaseKind?
         do {
-            let vault = try Vault.open(at: location, unlock: unlock, configuration: configuration)
-            defer { vault.close() }
-            header = vault.header
+            let database = try EncryptedDatabase.open(at: location, unlock: unlock, configuration: configuration)
+            defer { database.close() }
+            header = database.header
             authentication = authenticated(header)
-            schemaVersion = try vault.schemaVersion()
-            keySource = vault.unlockResult.source.description
+            kind = database.kind
+            // An app database's user_version is the app's, not a simvault
+            // schema version.
+            if database.kind == .vault {
+                // Refuses a newer or altered history, as opening a Vault does.
+                schemaVersion = try database.migrationStatus().currentVersion
+            }
+            keySource = database.unlockResult.source.description
         } catch VaultError.noKeySource(let reasons) {
             unavailable = reasons.joined(separator: "; ")
-        } catch VaultError.notAVault {
-            // The unlock (and so the header's authentication) succeeded
-            // before the database turned out to be an app's own.
-            authentication = authenticated(header)
-            unavailable = "not a simvault vault: the key opens it, and it holds an app's own tables (made by `simvault encrypt`)"
         } catch let error as VaultError {
             if case .headerForged = error { authentication = .forged }
             keyError = error
@@ -128,7 +133,7 @@ public struct VaultInfo: Sendable, Codable {
             walBytes: VaultLocation.size(of: location.walPath) ?? 0,
             headerBytes: VaultLocation.size(of: location.headerPath) ?? 0,
             schemaVersion: schemaVersion, supportedSchemaVersion: Vault.supportedSchemaVersion,
-            keySource: keySource, keyUnavailable: unavailable, headerAuthentication: authentication)
+            keySource: keySource, keyUnavailable: unavailable, headerAuthentication: authentication, kind: kind)
         return (info, keyError)
     }
 }

@@ -56,11 +56,18 @@ extension Vault {
     /// Records the use of the slot that opened the vault now (what
     /// `simvault key check` does after proving a key source works).
     public func recordKeySlotUse() throws {
-        try write { _ in }
+        try database.recordKeySlotUse()
     }
 }
 
 extension EncryptedDatabase {
+    /// Records the use of the slot that opened a vault now; an app
+    /// database keeps no such record, and nothing is written to it.
+    public func recordKeySlotUse() throws {
+        guard kind == .vault else { return }
+        try write { _ in }
+    }
+
     /// Arranges for the slot that opened the vault to be recorded with the
     /// session's first write (a vault only: the record lives in
     /// `vault_meta`, and an app database's tables are the app's).

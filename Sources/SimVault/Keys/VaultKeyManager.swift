@@ -63,12 +63,15 @@ public struct VaultKeyManager: Sendable {
         var unavailable: String? = "no key source was tried"
         if let unlock {
             do {
-                let vault = try Vault.open(at: location, unlock: unlock, configuration: configuration)
-                defer { vault.close() }
+                let database = try EncryptedDatabase.open(at: location, unlock: unlock, configuration: configuration)
+                defer { database.close() }
                 // The header the key authenticated, not the one read before.
-                header = vault.header
-                let slots = vault.header.slots
-                uses = try vault.read { db in try KeySlotUsage.lastUse(of: slots, in: db) }
+                header = database.header
+                let slots = database.header.slots
+                // Kept in `vault_meta`: an app database has no such record.
+                if database.kind == .vault {
+                    uses = try database.read { db in try KeySlotUsage.lastUse(of: slots, in: db) }
+                }
                 unavailable = nil
             } catch VaultError.noKeySource(let reasons) {
                 unavailable = "the vault could not be opened: " + reasons.joined(separator: "; ")

@@ -50,6 +50,20 @@ public final class Vault: Sendable {
 
     init(database: EncryptedDatabase) { self.database = database }
 
+    /// The chat schema on an open database: for a caller that opened the
+    /// file without knowing what it holds (the CLI). Checks what
+    /// ``open(at:unlock:configuration:)`` checks; the vault owns the
+    /// database from then on (closing it closes the database).
+    ///
+    /// - Throws: `.notAVault` for an app database; `.schemaNewer` or
+    ///   `.corrupt` for a history this simvault must not touch.
+    public static func open(_ database: EncryptedDatabase) throws -> Vault {
+        guard database.kind == .vault else { throw VaultError.notAVault(path: database.path) }
+        let vault = Vault(database: database)
+        vault.settleInterruptedReplies()
+        return vault
+    }
+
     // MARK: - Opening
 
     /// Opens and unlocks the vault at `location`.
@@ -104,18 +118,10 @@ public final class Vault: Sendable {
             verify: verifyVault))
     }
 
-    /// A vault's file must hold the chat schema, with a history this binary
-    /// may touch: not newer (exit 14) and not altered (exit 12). Pending
-    /// migrations are allowed; `migrate` applies them.
+    /// A vault's file must hold the chat schema (its history was checked
+    /// by ``EncryptedDatabase``, as for every vault opened).
     static func verifyVault(_ connection: Connection, kind: EncryptedDatabaseKind) throws {
         guard kind == .vault else { throw VaultError.notAVault(path: connection.path) }
-        let status: Migrator.Status
-        do {
-            status = try Migrator.simvault.status(of: ConnectionSchemaDatabase(connection: connection))
-        } catch let error as SQLiteError {
-            throw VaultError.classify(error, path: connection.path) ?? error
-        }
-        if let problem = status.problem { throw VaultError(problem) }
     }
 
     // MARK: - Access

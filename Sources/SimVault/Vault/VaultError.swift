@@ -127,7 +127,7 @@ extension VaultError: LocalizedError {
         case .recordNotFound(let kind, let id):
             return "no \(kind) \"\(id)\" in this vault."
         case .notAVault(let path):
-            return "\(path) decrypts with its key but is not a simvault vault (it has no vault_meta): a database encrypted by `simvault encrypt` keeps its app's own tables; open it with the sqlcipher shell and the key, as the interop contract shows."
+            return "\(path) decrypts with its key but is not a simvault vault (it has no vault_meta): a database made by `simvault encrypt` (or the library for an app) keeps its app's own tables; open it with `EncryptedDatabase.open` in the library. The commands info, health, key, rekey, backup, restore, sql and migrate work on it."
         case .backupUnusable(let path, let detail):
             return "the backup \(path) cannot be restored: \(detail). Nothing was changed; use another backup (`simvault --vault \(path) health` shows what is wrong with this one)."
         case .malformedInput(let path, let detail):

@@ -49,32 +49,47 @@ extension SimVaultCommand {
         func run() throws {
             let display = ProgressDisplay.start("backup")
             defer { display?.finish() }
-            try keys.withVault(global) { vault in
+            try keys.withDatabase(global) { database in
+                guard database.kind == .vault else {
+                    guard auto == nil else {
+                        throw VaultError.invalidArgument(detail: "--auto keeps its record in a vault; \(database.path) is an app database: give a destination (simvault backup DEST)")
+                    }
+                    let copy = try database.backup(to: VaultLocation(path: target(for: database)), progress: display?.handler)
+                    display?.finish()
+                    if global.json { try Terminal.printJSON(copy) } else { print(describe(copy, of: database)) }
+                    return
+                }
+                let vault = try Vault.open(database)
                 if let auto {
                     let report = try vault.automaticBackup(in: auto, keep: keep, force: force, progress: display?.handler)
                     display?.finish()
                     for warning in report.warnings { Terminal.warn(warning) }
                     if global.json { try Terminal.printJSON(report); return }
                     if let created = report.created {
-                        print(describe(created, of: vault))
+                        print(describe(created, of: database))
                     } else if let existing = report.existingToday {
                         print("A backup of today is already there: \(existing) (use --force for another).")
                     }
                     print("Keeping \(report.kept.count) backup(s) in \(report.directory)\(report.removed.isEmpty ? "" : "; deleted \(report.removed.count) older: \(report.removed.joined(separator: ", "))").")
                     return
                 }
-                var target = destination ?? ""
-                var isDirectory: ObjCBool = false
-                if FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory), isDirectory.boolValue {
-                    target = (target as NSString).appendingPathComponent(VaultBackupName(vault: vault.location, vaultID: vault.vaultID).fileName(at: Date()))
-                }
-                let copy = try vault.backup(to: VaultLocation(path: target), progress: display?.handler)
+                let copy = try vault.backup(to: VaultLocation(path: target(for: database)), progress: display?.handler)
                 display?.finish()
-                if global.json { try Terminal.printJSON(copy) } else { print(describe(copy, of: vault)) }
+                if global.json { try Terminal.printJSON(copy) } else { print(describe(copy, of: database)) }
             }
         }
 
-        private func describe(_ copy: VaultSnapshot, of vault: Vault) -> String {
+        /// The destination, or a dated name inside it when it is a directory.
+        private func target(for database: EncryptedDatabase) -> String {
+            var target = destination ?? ""
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory), isDirectory.boolValue {
+                target = (target as NSString).appendingPathComponent(VaultBackupName(vault: database.location, vaultID: database.databaseID).fileName(at: Date()))
+            }
+            return target
+        }
+
+        private func describe(_ copy: VaultSnapshot, of vault: EncryptedDatabase) -> String {
             """
             Backed up \(vault.path)
               to           \(copy.path) (and \(copy.headerPath))

@@ -32,10 +32,12 @@ extension SimVaultCommand {
 
         private func render(_ info: VaultInfo) -> String {
             let slots = info.slots.map { "      \($0.id)  \($0.type.padding(toLength: 9, withPad: " ", startingAt: 0)) created \(Terminal.isoDate(milliseconds: $0.createdAt))" }
-            let schema = info.schemaVersion.map { "version \($0) (this simvault supports \(info.supportedSchemaVersion))" }
+            let schema = info.kind == .appDatabase ? "the app's own (see `simvault migrate --status`)"
+                : info.schemaVersion.map { "version \($0) (this simvault supports \(info.supportedSchemaVersion))" }
                 ?? "unknown: \(info.keyUnavailable ?? "no key")"
             return """
                 path           \(info.path)
+                kind           \(info.kind?.description ?? "unknown without a key")
                 key header     \(info.headerPath)
                 vault id       \(info.vaultID)
                 created        \(Terminal.isoDate(milliseconds: info.createdAt))

@@ -27,12 +27,12 @@ extension SimVaultCommand.Key {
 
         func run() throws {
             let location = global.location
-            let vault = try Vault.open(at: location, unlock: keys.unlockRequest(location: location), configuration: global.configuration)
+            let vault = try EncryptedDatabase.open(at: location, unlock: keys.unlockRequest(location: location), configuration: global.configuration)
             defer { vault.close() }
             if testCrashAfterUnlock {
                 // A real fault with the key live in this process's memory.
                 let address = UnsafeMutablePointer<UInt8>(bitPattern: 8)!
-                address.pointee = UInt8(truncatingIfNeeded: vault.vaultID.count)
+                address.pointee = UInt8(truncatingIfNeeded: vault.databaseID.count)
             }
             // Best effort: a busy vault must not make a working key look broken.
             try? vault.recordKeySlotUse()
@@ -40,7 +40,7 @@ extension SimVaultCommand.Key {
             let skipped = result.skipped.map(\.description)
             if global.json {
                 try Terminal.printJSON(KeyCheckReport(
-                    path: vault.path, vaultID: vault.vaultID, source: result.source.kind,
+                    path: vault.path, vaultID: vault.databaseID, source: result.source.kind,
                     slotID: result.source.slotID, skipped: skipped))
                 return
             }

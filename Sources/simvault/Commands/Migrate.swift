@@ -13,7 +13,10 @@ extension SimVaultCommand {
                 <vault>.backups/ (or --backup-dir). There are no down migrations: to go back, restore \
                 that backup. Other commands never migrate by themselves; those that need the new \
                 schema say so and exit 1. A vault newer than this simvault is refused (exit 14), and \
-                so is one whose migration history was altered (exit 12).
+                so is one whose migration history was altered (exit 12). --status also lists the \
+                migrations apps recorded under their own namespaces. On an app database (made by \
+                `simvault encrypt` or by an app through the library) there is no simvault schema: the \
+                app applies its own migrations; --status lists them.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -41,18 +44,39 @@ extension SimVaultCommand {
         }
 
         func run() throws {
-            try keys.withVault(global) { vault in
+            try keys.withDatabase(global) { database in
                 if status {
-                    let report = try vault.migrationStatus()
+                    let report = try database.migrationStatus()
                     if global.json { try Terminal.printJSON(report) } else { print(render(report)) }
                     return
                 }
-                let report = dryRun ? try vault.checkMigration(to: to) : try vault.migrate(to: to, backupDirectory: backupDir)
-                if global.json { try Terminal.printJSON(report) } else { print(render(report)) }
+                if database.kind == .appDatabase, to != nil {
+                    throw VaultError.invalidArgument(detail: "\(database.path) is an app database: it has no simvault schema version for --to")
+                }
+                let report = dryRun ? try database.checkMigration(to: to) : try database.migrate(to: to, backupDirectory: backupDir)
+                if global.json { try Terminal.printJSON(report) } else { print(render(report, kind: database.kind)) }
             }
         }
 
         private func render(_ status: MigrationStatus) -> String {
+            var lines: [String] = []
+            if status.kind == .vault {
+                lines += renderSimvault(status)
+            } else {
+                lines.append("\(status.kind.description): no simvault schema; its app applies its own migrations")
+            }
+            for app in status.apps {
+                lines.append("app namespace \(app.namespace):")
+                for step in app.applied {
+                    let time = step.appliedAt.map { Terminal.isoDate(milliseconds: $0) } ?? ""
+                    lines.append("  applied  \(step.identifier.padding(toLength: 24, withPad: " ", startingAt: 0))  \(time)")
+                }
+            }
+            if status.kind == .appDatabase, status.apps.isEmpty { lines.append("no app migrations recorded") }
+            return lines.joined(separator: "\n")
+        }
+
+        private func renderSimvault(_ status: MigrationStatus) -> [String] {
             var lines = ["schema version \(status.currentVersion); this simvault migrates to \(status.latestVersion)"]
             lines.append("applied:")
             for step in status.applied {
@@ -66,10 +90,13 @@ extension SimVaultCommand {
                 lines += status.pending.map { "  \(pad($0.version))  \($0.name)" }
                 lines.append("Run `simvault migrate` to apply them (a verified backup is taken first).")
             }
-            return lines.joined(separator: "\n")
+            return lines
         }
 
-        private func render(_ report: MigrationReport) -> String {
+        private func render(_ report: MigrationReport, kind: EncryptedDatabaseKind) -> String {
+            if kind == .appDatabase {
+                return "Nothing to migrate: this is an app database (no simvault schema); its app applies its own migrations through the library."
+            }
             guard !report.steps.isEmpty else {
                 return "Nothing to migrate: the vault is at schema version \(report.fromVersion)."
             }

@@ -25,8 +25,8 @@ extension SimVaultCommand {
         var write = false
 
         func run() throws {
-            try keys.withVault(global) { vault in
-                let result = try vault.executeSQL(statement, allowingWrites: write)
+            try keys.withDatabase(global) { database in
+                let result = try database.executeSQL(statement, allowingWrites: write)
                 if global.json { return try Terminal.printJSON(result) }
                 if !result.columns.isEmpty {
                     Terminal.say(result.columns.map { TerminalText.visible($0) }.joined(separator: "|"))
