@@ -171,7 +171,7 @@ public final class EncryptedDatabase: Sendable {
         let storedID: String?
         do {
             let hasMeta: Bool = try connection.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'vault_meta'") ?? false
-            storedID = hasMeta ? try? VaultMeta.read(VaultMeta.vaultID, in: connection) : nil
+            storedID = hasMeta ? try VaultMeta.read(VaultMeta.vaultID, in: connection) : nil
         } catch let error as SQLiteError {
             throw VaultError.classify(error, path: location.path) ?? error
         }
