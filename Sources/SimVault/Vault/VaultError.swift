@@ -51,7 +51,7 @@ public enum VaultError: Error, Sendable, Equatable {
     /// An argument the caller passed is invalid.
     case invalidArgument(detail: String)
     /// The vault has pending migrations and the operation needs the current
-    /// schema (exit 1). `simvault migrate` (or ``Vault/migrate(to:backupDirectory:)``)
+    /// schema (exit 1). `simvault migrate` (or ``Vault/migrate(_:to:backupDirectory:)``)
     /// applies them after a verified backup.
     case schemaOutdated(vault: Int, binary: Int)
     /// A migration failed; it was rolled back and the vault is at `version`
