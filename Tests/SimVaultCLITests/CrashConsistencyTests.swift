@@ -88,15 +88,7 @@ struct CrashConsistencyTests {
         template.vault.close()
         let expectedMessages = Self.oldMessages
         let scratch = try TemporaryDirectory("crash-migrate-rounds")
-        func freshCopy(_ name: String) throws -> VaultLocation {
-            let directory = scratch.file(name)
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let location = VaultLocation(path: directory + "/vault.db")
-            for (source, target) in zip(template.location.allFiles, location.allFiles) where FileManager.default.fileExists(atPath: source) {
-                try FileManager.default.copyItem(atPath: source, toPath: target)
-            }
-            return location
-        }
+        func freshCopy(_ name: String) throws -> VaultLocation { try copy(of: template, into: scratch, name) }
         func migrateArguments(_ location: VaultLocation) -> [String] {
             ["migrate", "--vault", location.path, "--no-keyring", "--password-file", template.passwordFile]
         }
@@ -193,15 +185,7 @@ struct CrashConsistencyTests {
         template.vault.close()
         let identifiers = ["create_journal", "fill_journal", "rebuild_journal", "index_journal"]
         let scratch = try TemporaryDirectory("crash-app-migrate-rounds")
-        func freshCopy(_ name: String) throws -> VaultLocation {
-            let directory = scratch.file(name)
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let location = VaultLocation(path: directory + "/vault.db")
-            for (source, target) in zip(template.location.allFiles, location.allFiles) where FileManager.default.fileExists(atPath: source) {
-                try FileManager.default.copyItem(atPath: source, toPath: target)
-            }
-            return location
-        }
+        func freshCopy(_ name: String) throws -> VaultLocation { try copy(of: template, into: scratch, name) }
         func migrateApp(_ location: VaultLocation) throws -> Subprocess {
             try Subprocess(ProjectPaths.tortureBinary, ["migrate-app", location.path, template.passwordFile], environment: ProcessRunner.baseEnvironment, withStdin: false)
         }
@@ -257,6 +241,17 @@ struct CrashConsistencyTests {
         }
         print("crash loop, app migrations on a vault (an uninterrupted run takes \(Int(duration * 1000)) ms): \(Self.appMigrateRounds) kills, \(failures) failures; " + tally.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
         #expect(failures == 0)
+    }
+
+    /// A copy of the template vault's files in a directory of its own.
+    private func copy(of template: TestVault, into scratch: TemporaryDirectory, _ name: String) throws -> VaultLocation {
+        let directory = scratch.file(name)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let location = VaultLocation(path: directory + "/vault.db")
+        for (source, target) in zip(template.location.allFiles, location.allFiles) where FileManager.default.fileExists(atPath: source) {
+            try FileManager.default.copyItem(atPath: source, toPath: target)
+        }
+        return location
     }
 
     private func backupsLeft(beside location: VaultLocation) throws -> [String] {

@@ -58,7 +58,7 @@ public final class Statement {
     ///
     /// - Throws: `SQLITE_RANGE` when a parameter is positional (`?`) or has
     ///   no value (a typo must not silently bind NULL).
-    public func bind(named values: [String: DatabaseValue]) throws {
+    package func bind(named values: [String: DatabaseValue]) throws {
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
         let count = sqlite3_bind_parameter_count(handle)
