@@ -94,6 +94,8 @@ struct AdoptedAppDatabaseTests {
         #expect(count.status == 0 && count.stdout == "count(*)\n51\n", "\(count)")
         let update = try Self.simvault(["sql", "--write", "UPDATE recipes SET servings = 4 WHERE id = 1"] + vault)
         #expect(update.status == 0 && update.stdout.contains("1 row(s) changed"), "\(update)")
+        let history = try Self.simvault(["sql", "--write", "DELETE FROM simvault_app_migrations"] + vault)
+        #expect(history.status == 64 && history.stderr.contains("refuses"), "the app-migration history is simvault's: \(history)")
 
         // migrate lists the app's namespace; there is nothing for simvault to apply.
         let status = try Self.simvault(["migrate", "--status"] + vault)

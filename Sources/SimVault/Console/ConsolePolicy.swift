@@ -12,8 +12,9 @@
 ///   them;
 /// - writes to, and schema changes of, the tables that hold the vault's
 ///   own records: `access_log` (the audit of secret reads), `secrets`,
-///   `secret_keys`, `schema_migrations` and `vault_meta` (reading them is
-///   fine: secrets show as ciphertext);
+///   `secret_keys`, `schema_migrations`, `vault_meta` and the app-migration
+///   history `simvault_app_migrations` (reading them is fine: secrets show
+///   as ciphertext);
 /// - creating or dropping any trigger: a trigger's body is not checked when
 ///   it is created, and it would later run inside the apps' own statements
 ///   (a trigger on `messages` could empty `access_log`), beyond the
@@ -22,7 +23,7 @@
 /// One instance per statement: it remembers the first refusal, so the
 /// error can say what was refused.
 final class ConsolePolicy {
-    static let protectedTables: Set<String> = ["access_log", "secrets", "secret_keys", "schema_migrations", "vault_meta"]
+    static let protectedTables: Set<String> = ["access_log", "secrets", "secret_keys", "schema_migrations", "vault_meta", AppMigrationHistory.table]
     static let keyPragmas = ["key", "rekey", "hexkey", "hexrekey", "textkey", "textrekey"]
     static let deniedFunctions: Set<String> = ["sqlcipher_export", "load_extension", "fts3_tokenizer"]
     static let pragmasTakingNames: Set<String> = [
