@@ -215,8 +215,12 @@ struct CrashConsistencyTests {
         for round in 1...Self.appMigrateRounds {
             let location = try freshCopy("r\(round)")
             let child = try migrateApp(location)
-            // Most of a run is the 3000-row step; the last two are short.
-            usleep(useconds_t(Double.random(in: 0...(duration * 0.9)) * 1_000_000))
+            // Aimed at the migrations: after the backup directory appears
+            // (the verified backup comes first), within most of a run (the
+            // 3000-row step is the longest; the last two are short).
+            let deadline = Date().addingTimeInterval(30)
+            while !FileManager.default.fileExists(atPath: location.path + ".backups"), child.poll() == nil, Date() < deadline { usleep(200) }
+            usleep(useconds_t(Double.random(in: 0...(duration * 0.7)) * 1_000_000))
             child.send(SIGKILL)
             _ = child.wait(timeout: 60)
             _ = Subprocess.readAll(child.stdoutFD)

@@ -68,10 +68,11 @@ struct MigrationRunner {
         }
     }
 
-    /// An authorizer refusal reads "not authorized"; say whose object it was.
+    /// An authorizer refusal (SQLITE_AUTH: "not authorized", or "access
+    /// to t.c is prohibited" for a read) says whose object it was.
     private static func describe(_ error: any Error) -> String {
         let text = (error as? VaultError)?.errorDescription ?? String(describing: error)
-        guard text.contains("not authorized") else { return text }
-        return text + " (an app migration may touch only the app's own tables: not simvault's, not simvault_app_migrations, and it may not run BEGIN/COMMIT, ATTACH or PRAGMAs that change keys, journal or foreign-key mode)"
+        guard let error = error as? SQLiteError, error.isAuthorizationDenied else { return text }
+        return "not authorized: \(text) (an app migration may touch only the app's own tables: not simvault's, not simvault_app_migrations, and it may not run BEGIN/COMMIT, ATTACH or PRAGMAs that change keys, journal or foreign-key mode)"
     }
 }
