@@ -135,6 +135,23 @@ struct AdoptedAppDatabaseTests {
         #expect(try again.read { db in try db.scalar("SELECT count(*) FROM steps", as: Int.self) } == 50)
     }
 
+    @Test("migrate --status on a vault lists simvault's history and every app namespace; sql cannot rewrite the app history")
+    func vaultWithAppNamespace() throws {
+        let test = try TestVault(label: "vault-app-status")
+        var migrations = AppMigrations(namespace: "org.example.bookmarks")
+        migrations.register("create_bookmarks", sql: "CREATE TABLE bookmarks (id INTEGER PRIMARY KEY, url TEXT NOT NULL)")
+        try test.vault.migrate(migrations)
+        test.vault.close()
+        let status = try test.cliOK(["migrate", "--status"])
+        #expect(status.stdout.contains("schema version \(Vault.supportedSchemaVersion)") && status.stdout.contains("app namespace org.example.bookmarks:")
+            && status.stdout.contains("create_bookmarks"), "\(status)")
+        let json = try ExternalTools.json(try test.cliOK(["migrate", "--status", "--json"]))
+        #expect(json["kind"] as? String == "vault" && (json["apps"] as? [[String: Any]])?.first?["namespace"] as? String == "org.example.bookmarks")
+        try test.expectRefused(["sql", "--write", "UPDATE simvault_app_migrations SET checksum = 'x'"], status: 64, mentioning: "refuses")
+        let info = try test.cliOK(["info"])
+        #expect(info.stdout.contains("simvault vault"), "\(info)")
+    }
+
     @Test("docs/library.md shows exactly this example")
     func documented() throws {
         let source = try String(contentsOfFile: #filePath, encoding: .utf8)

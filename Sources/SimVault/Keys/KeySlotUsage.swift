@@ -63,7 +63,7 @@ extension Vault {
 extension EncryptedDatabase {
     /// Records the use of the slot that opened a vault now; an app
     /// database keeps no such record, and nothing is written to it.
-    public func recordKeySlotUse() throws {
+    package func recordKeySlotUse() throws {
         guard kind == .vault else { return }
         try write { _ in }
     }
