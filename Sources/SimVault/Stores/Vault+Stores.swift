@@ -42,9 +42,17 @@ extension Vault {
     /// let page = try await vault.perform { try $0.messages.page(in: chatID) }
     /// ```
     ///
-    /// - Throws: whatever `body` throws.
+    /// As many bodies run at once as the vault has connections (readers
+    /// plus the writer); further callers suspend until one finishes, holding
+    /// no thread. A body should therefore not wait for another `perform`.
+    ///
+    /// - Throws: whatever `body` throws; `VaultError.closed` after
+    ///   ``close()``; `CancellationError` if the task is cancelled before
+    ///   `body` started (once it runs it completes).
     public func perform<T: Sendable>(_ body: @escaping @Sendable (Vault) throws -> T) async throws -> T {
-        try await Self.offload { try body(self) }
+        try await performSlots.wait()
+        defer { performSlots.signal() }
+        return try await Self.offload { try body(self) }
     }
 
     // MARK: - Schema-checked access

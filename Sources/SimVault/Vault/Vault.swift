@@ -34,7 +34,11 @@ public final class Vault: Sendable {
 
     let masterKey: MasterKey
     let writer: SerializedConnection
-    private let readers: ReaderPool
+    let readers: ReaderPool
+    /// Admits ``perform(_:)`` bodies: one per connection, so that the
+    /// bodies' own sync calls wait briefly and the rest of the callers
+    /// wait suspended, holding no thread.
+    let performSlots: SuspendingSemaphore
     /// In-memory indexes of the messages not yet in `messages_fts`, for
     /// search (one per concurrent search).
     let pendingMessageIndexes = PendingMessageIndexPool()
@@ -153,6 +157,7 @@ public final class Vault: Sendable {
 
         let key = chosen.masterKey
         let readerOptions = configuration.connectionOptions(readOnly: true, cipher: cipher)
+        performSlots = SuspendingSemaphore(value: max(1, configuration.maximumReaderCount) + 1)
         readers = ReaderPool(maximumCount: configuration.maximumReaderCount) {
             try Self.openConnection(location: location, key: key, options: readerOptions)
         }
@@ -286,17 +291,26 @@ public final class Vault: Sendable {
     }
 
     /// Async `read`: runs on a background thread, never blocking the caller.
+    /// While every reader is busy the caller suspends, holding no thread.
+    ///
+    /// - Throws: what `body` throws; `CancellationError` if the task is
+    ///   cancelled before a reader was free (once `body` runs it completes).
     public func read<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
-        try await Self.offload { try self.read(body) }
+        try await mappingEngineErrors {
+            try await readers.withReader { db in try db.inTransaction(.deferred) { try body(db) } }
+        }
     }
 
-    /// Async `write`.
+    /// Async `write`: like `read`, the caller suspends while the writer is
+    /// busy.
     public func write<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
-        try await Self.offload { try self.write(body) }
+        try await writer.withAsyncTurn { try self.write(body) }
     }
 
-    /// Closes the writer and all readers. Later calls throw `.closed`.
+    /// Closes the writer and all readers. Later calls throw `.closed`, and
+    /// so do async callers still waiting for a connection.
     public func close() {
+        performSlots.close()
         readers.close()
         writer.close()
         pendingMessageIndexes.close()
@@ -312,6 +326,17 @@ public final class Vault: Sendable {
         }
     }
 
+    private func mappingEngineErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as SQLiteError {
+            throw VaultError.classify(error, path: location.path) ?? error
+        }
+    }
+
+    /// Runs blocking `work` on a global queue. Callers hold a slot of a
+    /// ``SuspendingSemaphore`` first, so the threads this takes are bounded
+    /// by the vault's connections, not by its callers.
     static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global(qos: .userInitiated).async {
