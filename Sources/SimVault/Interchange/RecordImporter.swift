@@ -189,7 +189,7 @@ struct RecordImporter {
         let id = try fields.string("id")
         guard let data = Data(base64Encoded: try fields.string("data_base64")) else { throw fields.invalid("data_base64 is not base64") }
         guard data.count <= AttachmentStore.maximumByteCount else { throw fields.invalid("it is larger than \(ByteCount.format(Int64(AttachmentStore.maximumByteCount)))") }
-        let digest = AttachmentStore.sha256(data)
+        let digest = ContentDigest.sha256Hex(data)
         if let stated = try fields.optionalString("sha256"), stated != digest { throw fields.invalid("its data does not match its sha256") }
         try insert("attachments", [
             "id": id, "message_id": messageID, "file_name": try fields.string("file_name"),

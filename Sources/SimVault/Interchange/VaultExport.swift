@@ -1,4 +1,3 @@
-internal import CSodium
 import Foundation
 import VaultKeys
 
@@ -208,7 +207,7 @@ private struct ExportWriter {
     /// UTF-8), escaped byte by byte into a buffer that is zeroed afterwards.
     private func writeSecretString(_ value: SecretBytes) throws {
         var buffer: [UInt8] = []
-        defer { buffer.withUnsafeMutableBytes { if let base = $0.baseAddress { sodium_memzero(base, $0.count) } } }
+        defer { Sodium.wipe(&buffer) }
         value.withUnsafeBytes { bytes in
             var iterator = bytes.makeIterator()
             var decoder = UTF8()

@@ -1,4 +1,4 @@
-internal import CSodium
+import VaultKeys
 public import Foundation
 
 /// Stores files attached to messages as BLOBs inside the encrypted database.
@@ -34,7 +34,7 @@ public struct AttachmentStore: Sendable {
             throw VaultError.invalidArgument(detail: "\(fileName) is \(ByteCount.format(Int64(data.count))); attachments are limited to \(ByteCount.format(Int64(Self.maximumByteCount)))")
         }
         let id = id ?? RecordID.make()
-        let digest = Self.sha256(data)
+        let digest = ContentDigest.sha256Hex(data)
         return try vault.writeData { db in
             try RecordID.requireExists("messages", "message", messageID, in: db)
             try db.execute("""
@@ -73,7 +73,7 @@ public struct AttachmentStore: Sendable {
             }
             return (try row.get("data"), try row.get("sha256"))
         }
-        guard Self.sha256(data) == digest else {
+        guard ContentDigest.sha256Hex(data) == digest else {
             throw VaultError.corrupt(detail: "attachment \(id) does not match its SHA-256")
         }
         return data
@@ -95,14 +95,5 @@ public struct AttachmentStore: Sendable {
             throw VaultError.recordNotFound(kind: "attachment", id: id)
         }
         return try Attachment(row: row)
-    }
-
-    /// libsodium's SHA-256, as lowercase hex.
-    static func sha256(_ data: Data) -> String {
-        var digest = [UInt8](repeating: 0, count: Int(crypto_hash_sha256_BYTES))
-        data.withUnsafeBytes { bytes in
-            _ = crypto_hash_sha256(&digest, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(bytes.count))
-        }
-        return digest.map { String(format: "%02x", $0) }.joined()
     }
 }
