@@ -74,7 +74,7 @@ public struct KeyUnlocker: Sendable {
                         found.add(UnlockedKey(masterKey: key, source: .keyring(slotID: slotID), generation: generation))
                     }
                 case .failure(let failure):
-                    skipped.append(SkippedKeySource(kind: "keyring", reason: failure.reason, keyringFailure: failure))
+                    skipped.append(SkippedKeySource(kind: .keyring, reason: failure.reason, keyringFailure: failure))
                 case .mismatch(let rejected):
                     // A stale item (a key rotated away) does not open the
                     // database; one that does exposes a replaced key check.
@@ -82,11 +82,11 @@ public struct KeyUnlocker: Sendable {
                         if let forgery = replacedKeyCheck(exposedBy: key, source: .keyring(slotID: slotID)) { throw .headerForged(forgery) }
                     }
                     keyringMismatch = true
-                    skipped.append(SkippedKeySource(kind: "keyring", reason: "keyring item holds a key that does not match this vault"))
+                    skipped.append(SkippedKeySource(kind: .keyring, reason: "keyring item holds a key that does not match this vault"))
                 }
                 if found.isComplete { return found.result(skipped: skipped) }
             } else {
-                skipped.append(SkippedKeySource(kind: "keyring", reason: "keyring not used (--no-keyring)"))
+                skipped.append(SkippedKeySource(kind: .keyring, reason: "keyring not used (--no-keyring)"))
             }
         }
 
@@ -115,7 +115,7 @@ public struct KeyUnlocker: Sendable {
                 // why it was not tried rather than "wrong password".
                 if found.isEmpty { secretError = belowMinimum ?? .wrongPassword }
             } else {
-                skipped.append(SkippedKeySource(kind: "password", reason: "no password given"))
+                skipped.append(SkippedKeySource(kind: .password, reason: "no password given"))
             }
         }
 

@@ -70,7 +70,7 @@ extension Vault {
         defer { source.close() }
         try App.check(source)
         let total = try App.rowCount(source)
-        return try writeData { db in
+        return try writeCheckingSchema { db in
             var importer = RecordImporter(db: db, vault: self)
             var notes: [String] = []
             var done: Int64 = 0

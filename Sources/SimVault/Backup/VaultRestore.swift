@@ -44,7 +44,7 @@ public struct RestoreReport: Sendable, Codable {
 ///    authenticates (`integrity_check`), its vault id matches its header,
 ///    and its schema is not newer than this simvault. Any failure stops
 ///    here: the vault has not been touched;
-/// 3. exclusive use of the vault is taken (``VaultExclusiveUse``): if
+/// 3. exclusive use of the vault is taken (``DeadManSwitchLock``): if
 ///    another program has it open, the restore stops with "busy";
 /// 4. the current vault (database, WAL, header) is moved aside into
 ///    `<vault>.backups/<name>-replaced-<UTC time>.db` as a complete vault,
@@ -133,8 +133,8 @@ public enum VaultRestore {
         // it), 4. swap.
         let keyLock = try VaultKeyManager.acquireLock(for: target)
         defer { withExtendedLifetime(keyLock) {} }
-        var lock: VaultExclusiveUse?
-        if target.databaseExists { lock = try VaultExclusiveUse(target) }
+        var lock: DeadManSwitchLock?
+        if target.databaseExists { lock = try DeadManSwitchLock(target) }
         defer { lock?.release() }
         let aside = target.databaseExists ? replacedLocation(for: target) : nil
         // Before the journal names it: a restore killed right after writing

@@ -88,7 +88,7 @@ extension Vault {
             }
         }
         let report = try withoutActuallyEscaping(output) { output in
-            try readData { db in
+            try readCheckingSchema { db in
                 try ExportWriter(db: db, vault: self, output: output, progress: progress).write(scope, includingSecretValues: includingSecretValues)
             }
         }
@@ -101,7 +101,7 @@ extension Vault {
     ///
     /// - Throws: ``VaultError/recordNotFound(kind:id:)``.
     public func exportMarkdown(conversation id: String) throws -> String {
-        let text = try readData { db in try ConversationMarkdown.render(try ExportRecords.conversation(id, in: db), in: db) }
+        let text = try readCheckingSchema { db in try ConversationMarkdown.render(try ExportRecords.conversation(id, in: db), in: db) }
         try recordAccess(AccessEvent(action: "export", resource: ExportScope.conversation(id: id).resource, detail: ["format": "markdown"]))
         return text
     }

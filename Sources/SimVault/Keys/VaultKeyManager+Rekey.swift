@@ -70,7 +70,7 @@ extension VaultKeyManager {
         let rotation = KeyRotation(newKey: newKey, vaultID: header.vaultID, slots: plan.slots, cipher: targetCipher)
         let hasKeyringSlot = !header.slots(ofKind: .keyring).isEmpty
 
-        let exclusive = try ExclusiveAccess.open(
+        let exclusive = try ExclusiveConnection.open(
             location: location, key: oldKey, cipher: header.cipher, deadline: deadline,
             onWait: { progress(.waitingForOtherProcesses) })
         // Closed explicitly before the verification; closing is idempotent.
@@ -111,7 +111,7 @@ extension VaultKeyManager {
         // Errors here are not final: the verification below finds out from
         // the file which key it uses, and finishes or rolls back.
         var reencryptionError: (any Error)?
-        var replacedFileLock: VaultExclusiveUse?
+        var replacedFileLock: DeadManSwitchLock?
         do {
             if let targetCipher {
                 replacedFileLock = try replaceWithEncryptedCopy(

@@ -8,7 +8,7 @@ extension KeyOptions {
         let location = global.location
         let vault = try Vault.open(at: location, unlock: unlockRequest(location: location), configuration: global.configuration)
         if vault.unlockResult.usedFallback {
-            let why = vault.unlockResult.skipped.filter { $0.kind == "keyring" }.map(\.reason).joined(separator: "; ")
+            let why = vault.unlockResult.skipped.filter { $0.kind == .keyring }.map(\.reason).joined(separator: "; ")
             Terminal.warn("opened with \(vault.unlockResult.source) because the keyring could not be used: \(why)")
         }
         return vault
