@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// A counting semaphore whose async waiters suspend instead of holding a
 /// thread, and whose sync waiters (``blockingWait()``) block as a `DispatchSemaphore`'s
@@ -17,11 +16,24 @@ import Synchronization
 /// their slots until they signal. An async waiter whose task is cancelled
 /// while it waits leaves the queue and throws `CancellationError` (work
 /// that already holds a slot is not interrupted).
-final class SuspendingSemaphore: Sendable {
-    private let state: Mutex<State>
+///
+/// @unchecked Sendable: `state` is touched only inside ``withState(_:)``,
+/// under `lock`. (An `NSLock`, a pthread mutex, rather than the
+/// Synchronization module's `Mutex`: on Linux that one is built on raw
+/// futexes, which ThreadSanitizer cannot see, so `make sanitize` would
+/// report every access it guards as a race.)
+final class SuspendingSemaphore: @unchecked Sendable {
+    private let lock = NSLock()
+    private var state: State
 
     init(value: Int) {
-        state = Mutex(State(available: max(1, value)))
+        state = State(available: max(1, value))
+    }
+
+    private func withState<R>(_ body: (inout State) -> R) -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&state)
     }
 
     /// Takes a slot, blocking the calling thread until one is free.
@@ -29,7 +41,7 @@ final class SuspendingSemaphore: Sendable {
     /// - Throws: `VaultError.closed` once the semaphore is closed.
     func blockingWait() throws {
         let blocked = BlockedWaiter()
-        let outcome: Result<Void, VaultError>? = state.withLock { state in
+        let outcome: Result<Void, VaultError>? = withState { state in
             if state.isClosed { return .failure(.closed) }
             if state.available > 0 {
                 state.available -= 1
@@ -47,10 +59,10 @@ final class SuspendingSemaphore: Sendable {
     /// - Throws: `VaultError.closed` once the semaphore is closed,
     ///   `CancellationError` if the task is cancelled before it got a slot.
     func wait() async throws {
-        let id = state.withLock { state in state.makeWaiterID() }
+        let id = withState { state in state.makeWaiterID() }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let outcome: Result<Void, any Error>? = state.withLock { state in
+                let outcome: Result<Void, any Error>? = withState { state in
                     if state.isClosed { return .failure(VaultError.closed) }
                     // Cancelled before the handler could find this waiter.
                     if Task.isCancelled { return .failure(CancellationError()) }
@@ -64,14 +76,14 @@ final class SuspendingSemaphore: Sendable {
                 if let outcome { continuation.resume(with: outcome) }
             }
         } onCancel: {
-            let cancelled = state.withLock { state in state.removeWaiter(id) }
+            let cancelled = withState { state in state.removeWaiter(id) }
             cancelled?.fail(CancellationError())
         }
     }
 
     /// Gives a slot back: to the oldest waiter, or to the free count.
     func signal() {
-        let next = state.withLock { state -> Waiter? in
+        let next = withState { state -> Waiter? in
             guard !state.waiters.isEmpty else {
                 state.available += 1
                 return nil
@@ -83,7 +95,7 @@ final class SuspendingSemaphore: Sendable {
 
     /// Fails every waiter and every later ``wait()`` with `VaultError.closed`.
     func close() {
-        let waiting = state.withLock { state -> [Waiter] in
+        let waiting = withState { state -> [Waiter] in
             state.isClosed = true
             defer { state.waiters.removeAll() }
             return state.waiters.map(\.waiter)
@@ -93,7 +105,7 @@ final class SuspendingSemaphore: Sendable {
 
     /// How many callers wait now (for tests that must know a caller is
     /// queued before they act).
-    var waiterCount: Int { state.withLock { $0.waiters.count } }
+    var waiterCount: Int { withState { $0.waiters.count } }
 
     // MARK: - Waiters
 
@@ -145,18 +157,21 @@ final class SuspendingSemaphore: Sendable {
 
     /// A thread blocked in ``blockingWait()``: woken once, with its slot or
     /// with `.closed`.
-    private final class BlockedWaiter: Sendable {
-        private let outcome = Mutex<Result<Void, VaultError>?>(nil)
+    ///
+    /// @unchecked Sendable: `outcome` is touched only under `lock`.
+    private final class BlockedWaiter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var outcome: Result<Void, VaultError>?
         private let wakeUp = DispatchSemaphore(value: 0)
 
         func wake(_ result: Result<Void, VaultError>) {
-            outcome.withLock { $0 = result }
+            lock.withLock { outcome = result }
             wakeUp.signal()
         }
 
         func wait() throws {
             wakeUp.wait()
-            try outcome.withLock { $0 }!.get()
+            try lock.withLock { outcome }!.get()
         }
     }
 }
