@@ -21,16 +21,16 @@
 /// each key found (``HeaderMAC``); an older header is accepted only while
 /// the database, asked through ``record``, does not record an upgrade. A
 /// header that fails is ``KeyError/headerForged(_:)``.
-public struct KeyUnlocker: Sendable {
-    public let header: KeyHeader
-    public let headerPath: String
+package struct KeyUnlocker: Sendable {
+    package let header: KeyHeader
+    package let headerPath: String
     /// What the database records about the header. Without it an old-format
     /// header is accepted unchecked (there is nothing to check it against)
     /// and a refused header is not compared with anything; SimVault always
     /// gives one.
-    public let record: (any KeyHeaderRecord)?
+    package let record: (any KeyHeaderRecord)?
 
-    public init(header: KeyHeader, headerPath: String, record: (any KeyHeaderRecord)? = nil) {
+    package init(header: KeyHeader, headerPath: String, record: (any KeyHeaderRecord)? = nil) {
         self.header = header
         self.headerPath = headerPath
         self.record = record
@@ -45,7 +45,7 @@ public struct KeyUnlocker: Sendable {
     ///   ``KeyError/keyCheckMismatch(path:)``, ``KeyError/noKeySource(reasons:)``,
     ///   ``KeyError/passwordSlotBelowMinimum(slotID:opsLimit:memLimit:)``,
     ///   ``KeyError/headerForged(_:)``.
-    public func unlock(_ request: UnlockRequest) throws(KeyError) -> UnlockResult {
+    package func unlock(_ request: UnlockRequest) throws(KeyError) -> UnlockResult {
         let result = try findKeys(request)
         try authenticate(result)
         return result
