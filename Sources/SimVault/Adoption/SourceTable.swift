@@ -50,7 +50,15 @@ extension ForeignDatabase {
     /// table's fate once the import has run (rows it had to leave out).
     func account(_ known: [KnownTable], adjust: [String: (SourceTable.Fate, String)] = [:]) throws -> [SourceTable] {
         let byName = Dictionary(known.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        return try schema().tables.filter { !$0.name.hasPrefix("sqlite_") }.sorted { $0.name < $1.name }.map { table in
+        let tables = try schema().tables
+        let virtual = tables.filter(\.isVirtual).map(\.name)
+        return try tables.filter { !$0.name.hasPrefix("sqlite_") }.sorted { $0.name < $1.name }.map { table in
+            // FTS3/4/5 keep a full-text index's rows in shadow tables named
+            // `<index>_<part>`: they belong to the index.
+            if byName[table.name] == nil, let index = virtual.first(where: { table.name.hasPrefix($0 + "_") }) {
+                let fate = byName[index]?.fate == .notImported ? SourceTable.Fate.notImported : .unknown
+                return SourceTable(name: table.name, rows: try count(table.name), fate: fate, holdsCredentials: false, detail: "part of the full-text index \(index); not imported")
+            }
             // A virtual table whose module the reader lacks (FTS5) cannot be
             // counted; its rows live in its shadow tables, counted themselves.
             let rows: Int64? = table.isVirtual ? nil : try count(table.name)

@@ -7,13 +7,14 @@ import SimVault
 /// Never done by default.
 struct AdoptionCleanupOptions: ParsableArguments {
     static let discussion = """
-        \\n\\nAfter a successful import the report names the plaintext copies that remain (the \\
-        database, its -wal/-shm, llm_settings.json). --then-encrypt turns the database into an \\
-        encrypted file <path>.vault.db (as `simvault encrypt --remove-original` does: a new key in \\
-        the keyring and a recovery code, the plaintext overwritten and deleted after verification); \\
-        --then-remove overwrites every plaintext copy with zeros and deletes it. On SSDs and \\
-        copy-on-write file systems (btrfs, ZFS, APFS), and in snapshots or backups, overwriting does \\
-        not guarantee the old blocks are gone; only full-disk encryption does.
+        \n\nAfter a successful import the report names the plaintext copies that remain (the \
+        database, its -wal/-shm, llm_settings.json). --then-encrypt turns the database into an \
+        encrypted file <path>.vault.db (as `simvault encrypt --remove-original` does, with the key \
+        sources the vault was opened with: the keyring unless --no-keyring, the password of \
+        --password-file, and a new recovery code; the plaintext is overwritten and deleted after \
+        verification); --then-remove overwrites every plaintext copy with zeros and deletes it. On \
+        SSDs and copy-on-write file systems (btrfs, ZFS, APFS), and in snapshots or backups, \
+        overwriting does not guarantee the old blocks are gone; only full-disk encryption does.
         """
 
     @Flag(name: .long, help: "After the import, turn the app's database into an encrypted file (<path>.vault.db) and remove the plaintext.")
@@ -39,10 +40,25 @@ struct AdoptionCleanupOptions: ParsableArguments {
         guard var output else { return }
         var recoveryCode: SecretBytes?
         if thenEncrypt {
+            // The copy is protected as the vault was opened: the keyring
+            // unless --no-keyring, the password of --password-file (a file
+            // can be read again; stdin cannot), and a new recovery code.
             var options = VaultCreationOptions()
             options.configuration = global.configuration
+            options.usesKeyring = !keys.noKeyring
+            options.keyring = keys.keyring
+            if let file = keys.passwordFile, file != "-" { options.password = try SecretInput.read(file: file, what: "password") }
             let destination = VaultLocation(path: (output.report.source as NSString).deletingPathExtension + ".vault.db")
-            let result = try PlaintextEncryption.encrypt(output.report.source, to: destination, options: options, removingOriginal: true)
+            let result: PlaintextEncryptionResult
+            do {
+                result = try PlaintextEncryption.encrypt(output.report.source, to: destination, options: options, removingOriginal: true)
+            } catch {
+                // The import itself is committed: show it, then say that
+                // only the encryption failed and the plaintext is still there.
+                try show(output, json: global.json, recoveryCode: nil)
+                Terminal.warn("the import above is complete, but turning \(output.report.source) into an encrypted file failed (below); the plaintext copies remain (--then-remove deletes them).")
+                throw error
+            }
             if let failure = result.keyringFailure {
                 Terminal.warn("the encrypted copy's key was not stored in the keyring (\(failure.reason)); it opens with its recovery code only.")
             }
