@@ -100,12 +100,17 @@ struct AppAdoptionTests {
         test.vault.close()
         let source = try AppImportTests.sourceDirectory(test).appending("/database.db")
         let fixture = try AppDatabaseFixture.libreOllamaReal(at: source, build: build)
+        if build == "v4" {
+            // A message whose session is gone: reported, not dropped silently.
+            try ExternalTools.python("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(\"INSERT INTO chat_messages (session_id, role, content, created_at) VALUES (99, 'user', 'orphan', '2025-05-01')\"); c.commit()", [source])
+        }
         let report = try ExternalTools.json(try test.cliOK(["import", "libreollama", source, "--json"]))
         let tables = try #require(report["tables"] as? [[String: Any]])
         let fates = Dictionary(uniqueKeysWithValues: tables.map { ($0["name"] as? String ?? "", $0["fate"] as? String ?? "") })
         #expect(tables.count == fixture.counts["tables"], "\(fates)")
         #expect(!fates.values.contains("unknown"), "\(fates)")
-        #expect(fates["notes"] == "not_imported" && fates["agents"] == "imported" && fates["chat_messages"] == "imported")
+        #expect(fates["notes"] == "not_imported" && fates["agents"] == "imported")
+        #expect(fates["chat_messages"] == (build == "v4" ? "partly_imported" : "imported"), "\(tables)")
         let imported = try #require(report["imported"] as? [String: Int])
         #expect(imported["messages"] == fixture.counts["chat_messages"] && imported["conversations"] == fixture.counts["chat_sessions"])
         try AppImportTests.expectNoCredentialOutsideSecrets(test, fixture)

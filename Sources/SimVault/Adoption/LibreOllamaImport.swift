@@ -151,6 +151,10 @@ enum LibreOllamaImport: AppDatabaseImport {
             try context.importer.conversation(record)
             context.tick()
         }
+        let orphans: Int = try context.source.scalar("SELECT count(*) FROM chat_messages WHERE session_id NOT IN (SELECT id FROM chat_sessions)") ?? 0
+        if orphans > 0 {
+            context.adjustedTables["chat_messages"] = (.partlyImported, "vault messages; \(orphans) message(s) belong to no chat session and were not imported")
+        }
     }
 
     /// Agent executions as runs.
