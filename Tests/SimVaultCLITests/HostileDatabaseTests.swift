@@ -136,8 +136,12 @@ struct HostileDatabaseTests {
         // Installed as `make release` builds it: simvault alone, without the reader beside it.
         let lonely = test.directory.file("bin/simvault")
         try FileManager.default.createDirectory(atPath: test.directory.file("bin"), withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: ProjectPaths.simvaultBinary, toPath: lonely)
-        let alone = try ProcessRunner.run(lonely, ["import", "aionui", source] + test.cliArguments)
+        // The built binary itself: on SQLCipher 4 `simvaultBinary` is a
+        // wrapper script that would run the build directory's simvault.
+        try FileManager.default.copyItem(atPath: ProjectPaths.builtProduct("simvault"), toPath: lonely)
+        var lonelyEnvironment = ProcessRunner.baseEnvironment
+        if TestEngine.underTest == .sqlcipher4 { lonelyEnvironment["LD_PRELOAD"] = TestEngine.sqlcipher4Preload }
+        let alone = try ProcessRunner.run(lonely, ["import", "aionui", source] + test.cliArguments, environment: lonelyEnvironment)
         #expect(alone.status == 1 && alone.stderr.contains("needs the helper simvault-sqlite-reader, which is not installed (looked for \(test.directory.file("bin/simvault-sqlite-reader"))"), "\(alone)")
         #expect(test.fileBytes() == before)
     }

@@ -27,6 +27,21 @@ public struct ImportReport: Sendable, Codable, Equatable {
     public let alreadyPresent: Counts
     /// Things the user should know (API keys moved into secrets, ...).
     public let notes: [String]
+    /// Another app's database: every table it holds and what became of it
+    /// (empty for a simvault export).
+    public var tables: [SourceTable] = []
+    /// Another app's files that still hold the imported data, credentials
+    /// included, in plaintext (the database, its `-wal`/`-shm`, LibreOllama's
+    /// `llm_settings.json`) and are still there.
+    public var plaintextCopies: [String] = []
+
+    init(source: String, format: String, imported: Counts, alreadyPresent: Counts, notes: [String]) {
+        self.source = source
+        self.format = format
+        self.imported = imported
+        self.alreadyPresent = alreadyPresent
+        self.notes = notes
+    }
 }
 
 /// Writes records in simvault's export format (``VaultExport``) into the
