@@ -11,9 +11,7 @@ import VaultTestSupport
 struct AsyncWaiterTests {
     @Test("200 concurrent async reads, writes and performs on 2 readers all finish and every write lands")
     func manyWaiters() async throws {
-        var configuration = VaultConfiguration()
-        configuration.maximumReaderCount = 2
-        let test = try TestVault(configuration: configuration)
+        let test = try Self.testVault(readers: 2)
         let vault = test.vault
         let chat = try vault.conversations.create(Conversation(title: "waiters"))
         let writes = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -43,9 +41,7 @@ struct AsyncWaiterTests {
 
     @Test("closing the vault releases async readers, writers and performs waiting for a connection with .closed")
     func closeReleasesWaiters() async throws {
-        var configuration = VaultConfiguration()
-        configuration.maximumReaderCount = 1
-        let test = try TestVault(configuration: configuration)
+        let test = try Self.testVault(readers: 1)
         let vault = test.vault
         // Hold the only reader, the writer and both perform slots.
         let release = DispatchSemaphore(value: 0)
@@ -147,6 +143,13 @@ struct AsyncWaiterTests {
         semaphore.close()
         #expect(try await blocked.value)
         await #expect(throws: VaultError.closed) { try await semaphore.wait() }
+    }
+
+    /// A test vault with a pool of `readers` readers.
+    static func testVault(readers: Int) throws -> TestVault {
+        var configuration = VaultConfiguration()
+        configuration.maximumReaderCount = readers
+        return try TestVault(configuration: configuration)
     }
 
     /// Runs blocking `work` on a thread of its own, not on one of the few
