@@ -4,8 +4,9 @@
 #   make demo   install packages if missing, build, create a demo vault in a
 #               throwaway keyring session and run `simvault health` on it
 #   make test   install packages if missing, build, check the binary links
-#               only libsqlcipher, run the whole test suite against a real,
-#               private gnome-keyring
+#               only libsqlcipher, check the public API against
+#               api/SimVault.public.txt (scripts/api-baseline), run the whole
+#               test suite against a real, private gnome-keyring
 #   make bench  the benchmark behind docs/performance.md (release build,
 #               a few minutes); make bench-quick checks it still runs (CI);
 #               ENGINE=sqlcipher4 runs it on SQLCipher 4 instead
@@ -55,6 +56,7 @@ demo: build
 test: bootstrap
 	$(SWIFT) build --build-tests
 	scripts/check-linkage .build/debug/simvault .build/debug/simvault-sqlite-reader
+	scripts/api-baseline --check
 	SIMVAULT_REQUIRE_KEYRING_TESTS=1 SIMVAULT_REQUIRE_SQLCIPHER4=1 SIMVAULT_REQUIRE_POSTGRES_TESTS=1 $(WITH_SQLCIPHER4_ENV) \
 	  scripts/with-keyring -- $(SWIFT) test --skip-build $(TEST_FLAGS)
 

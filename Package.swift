@@ -1,8 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layering (docs/DESIGN.md §2): the `simvault` CLI -> `SimVault` -> `VaultSchema`,
-// `VaultKeys` -> C system-library modules. Nothing below the CLI talks to the
+// Layering (docs/DESIGN.md §2): the `simvault` CLI -> `SimVault` -> `VaultSchema`
+// -> `VaultKeys` (all libsodium use: keys, sealing, digests) -> C
+// system-library modules. Nothing below the CLI talks to the
 // terminal.
 //
 // Only libsqlcipher may provide the sqlite3_* symbols: if the plain libsqlite3
@@ -56,7 +57,7 @@ let package = Package(
             name: "VaultKeys", dependencies: ["CSodium", "CSecret"],
             path: "KeyManagement", swiftSettings: strictSwift),
         .target(
-            name: "VaultSchema", dependencies: ["CSodium"],
+            name: "VaultSchema", dependencies: ["VaultKeys"],
             path: "Schema", swiftSettings: strictSwift),
 
         // MARK: The library and the CLI

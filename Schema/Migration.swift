@@ -1,4 +1,4 @@
-internal import CSodium
+internal import VaultKeys
 
 /// One numbered, append-only schema change: SQL compiled into the binary.
 ///
@@ -25,15 +25,6 @@ public struct Migration: Sendable, Equatable {
 
     /// `blake2b-256:<hex>` over version, name and SQL text.
     public var checksum: String {
-        _ = Self.sodiumReady
-        let bytes = Array("\(version)\n\(name)\n\(sql)".utf8)
-        var digest = [UInt8](repeating: 0, count: 32)
-        _ = crypto_generichash(&digest, 32, bytes, UInt64(bytes.count), nil, 0)
-        return "blake2b-256:" + digest.map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        "blake2b-256:" + ContentDigest.blake2b256Hex(Array("\(version)\n\(name)\n\(sql)".utf8))
     }
-
-    private static let sodiumReady: Void = { _ = sodium_init() }()
 }

@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,28 +17,28 @@ import Glibc
 ///     print("\(path) \(problem)")
 /// }
 /// ```
-public struct FileStatus: Sendable, Equatable {
+package struct FileStatus: Sendable, Equatable {
     /// The type of the file.
-    public enum Kind: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         case regularFile, directory, symbolicLink, other
     }
 
-    public let kind: Kind
+    package let kind: Kind
     /// The owner's uid.
-    public let owner: uid_t
+    package let owner: uid_t
     /// Permission bits (including setuid, setgid and sticky).
-    public let permissions: mode_t
+    package let permissions: mode_t
     /// How many names (hard links) the file has.
-    public let linkCount: Int
-    public let device: UInt64
-    public let inode: UInt64
-    public let size: Int64
+    package let linkCount: Int
+    package let device: UInt64
+    package let inode: UInt64
+    package let size: Int64
 
     /// The status of `path`, or nil when nothing is there.
     ///
     /// - Throws: ``PrivateFile/Failure`` when `lstat` fails for another
     ///   reason than absence (a directory that cannot be searched, say).
-    public static func of(_ path: String) throws(PrivateFile.Failure) -> FileStatus? {
+    package static func of(_ path: String) throws(PrivateFile.Failure) -> FileStatus? {
         var info = stat()
         guard lstat(path, &info) == 0 else {
             let code = errno
@@ -49,7 +49,7 @@ public struct FileStatus: Sendable, Equatable {
     }
 
     /// The status in a `stat` structure (from `lstat`, `fstat` or `fstatat`).
-    public init(_ info: stat) {
+    package init(_ info: stat) {
         switch info.st_mode & S_IFMT {
         case S_IFREG: kind = .regularFile
         case S_IFDIR: kind = .directory
@@ -65,20 +65,20 @@ public struct FileStatus: Sendable, Equatable {
     }
 
     /// The permission bits as `chmod` writes them, e.g. `0700`, `1777`.
-    public var modeText: String { String(format: "%04o", permissions) }
+    package var modeText: String { String(format: "%04o", permissions) }
 
     /// Whether the effective user of this process owns the file.
-    public var isOwnedByUser: Bool { owner == geteuid() }
+    package var isOwnedByUser: Bool { owner == geteuid() }
 
     /// Whether group or others may write to it.
-    public var isWritableByOthers: Bool { permissions & 0o022 != 0 }
+    package var isWritableByOthers: Bool { permissions & 0o022 != 0 }
 
     /// Why this must not be used as a file of a vault, in words that follow
     /// its path ("is a symbolic link to …"); nil when it is a regular file
     /// owned by this user. `asSideFile` (SQLite's `-wal`, `-shm` and
     /// `-journal`, which nothing but SQLite ever names) also refuses a file
     /// with more than one name: a hard link to another file of the user.
-    public func problem(at path: String, asSideFile: Bool = false) -> String? {
+    package func problem(at path: String, asSideFile: Bool = false) -> String? {
         switch kind {
         case .symbolicLink:
             let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)).map { " to \($0)" } ?? ""
@@ -93,5 +93,5 @@ public struct FileStatus: Sendable, Equatable {
     }
 
     /// The same file as `other` (device and inode).
-    public func isSameFile(as other: FileStatus) -> Bool { device == other.device && inode == other.inode }
+    package func isSameFile(as other: FileStatus) -> Bool { device == other.device && inode == other.inode }
 }

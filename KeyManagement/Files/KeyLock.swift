@@ -14,13 +14,13 @@ import Glibc
 ///
 /// Opening a vault does not take this lock; it only guards the key header and
 /// the keyring items against two writers.
-public final class KeyLock: Sendable {
+package final class KeyLock: Sendable {
     /// Path of the lock file.
-    public let path: String
+    package let path: String
     private let descriptor: Int32
 
     /// Why the lock could not be taken.
-    public enum Failure: Error, Sendable, Equatable {
+    package enum Failure: Error, Sendable, Equatable {
         /// Another process holds it (after waiting, if asked to).
         case held(path: String)
         /// The lock file cannot be created or locked.
@@ -28,14 +28,14 @@ public final class KeyLock: Sendable {
     }
 
     /// The lock file of the vault database at `vaultPath`.
-    public static func path(forVault vaultPath: String) -> String { vaultPath + ".keys.lock" }
+    package static func path(forVault vaultPath: String) -> String { vaultPath + ".keys.lock" }
 
     /// Takes the lock, waiting at most `wait` seconds for another holder.
     ///
     /// - Parameter onWait: called once, before waiting, when the lock is
     ///   held by someone else and `wait` is positive.
     /// - Throws: ``Failure``.
-    public static func acquire(vaultPath: String, wait: Double = 0, onWait: () -> Void = {}) throws(Failure) -> KeyLock {
+    package static func acquire(vaultPath: String, wait: Double = 0, onWait: () -> Void = {}) throws(Failure) -> KeyLock {
         let path = path(forVault: vaultPath)
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, PrivateFile.mode)
         guard fd >= 0 else { throw .unusable(path: path, detail: String(cString: strerror(errno))) }

@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,31 +7,31 @@ import Glibc
 /// written atomically: temp file in the same directory, fsync, rename, fsync
 /// of the directory. A crash leaves either the old or the new content, never
 /// a mix, and never a file others can read.
-public enum PrivateFile {
+package enum PrivateFile {
     /// Mode of every file simvault creates.
-    public static let mode: mode_t = 0o600
+    package static let mode: mode_t = 0o600
     /// Mode of directories simvault creates.
-    public static let directoryMode: mode_t = 0o700
+    package static let directoryMode: mode_t = 0o700
 
     /// Failures, with the path and `strerror` text.
-    public struct Failure: Error, Sendable, CustomStringConvertible {
-        public let path: String
-        public let operation: String
-        public let code: Int32
-        public init(path: String, operation: String, code: Int32) {
+    package struct Failure: Error, Sendable, CustomStringConvertible {
+        package let path: String
+        package let operation: String
+        package let code: Int32
+        package init(path: String, operation: String, code: Int32) {
             self.path = path
             self.operation = operation
             self.code = code
         }
-        public var description: String { "\(operation) \(path): \(String(cString: strerror(code)))" }
+        package var description: String { "\(operation) \(path): \(String(cString: strerror(code)))" }
         /// Whether the failure was ENOSPC/EDQUOT (disk full).
-        public var isDiskFull: Bool { code == ENOSPC || code == EDQUOT }
+        package var isDiskFull: Bool { code == ENOSPC || code == EDQUOT }
     }
 
     /// Atomically replaces (or creates) `path` with `data`.
     ///
     /// - Parameter mustNotExist: fail with EEXIST instead of replacing.
-    public static func write(_ data: Data, to path: String, mustNotExist: Bool = false) throws(Failure) {
+    package static func write(_ data: Data, to path: String, mustNotExist: Bool = false) throws(Failure) {
         if mustNotExist, FileManager.default.fileExists(atPath: path) {
             throw Failure(path: path, operation: "create", code: EEXIST)
         }
@@ -68,7 +68,7 @@ public enum PrivateFile {
 
     /// Creates a new empty file with mode 0600, failing if it exists.
     /// Returns an open descriptor (caller closes).
-    public static func createExclusive(_ path: String) throws(Failure) -> Int32 {
+    package static func createExclusive(_ path: String) throws(Failure) -> Int32 {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw Failure(path: path, operation: "create", code: errno) }
         // open(2) applies the umask, which may leave fewer bits than asked;
@@ -84,7 +84,7 @@ public enum PrivateFile {
 
     /// Creates `path` (and parents) as directories with mode 0700 when they
     /// do not exist. Existing directories are left as they are.
-    public static func createDirectory(_ path: String) throws(Failure) {
+    package static func createDirectory(_ path: String) throws(Failure) {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else { throw Failure(path: path, operation: "mkdir", code: ENOTDIR) }
@@ -106,7 +106,7 @@ public enum PrivateFile {
     /// file systems that write in place (ext4, xfs) the old bytes are
     /// overwritten; copy-on-write file systems and SSD wear levelling may
     /// still keep them, which no user-space program can prevent.
-    public static func scrubAndRemove(_ path: String) throws(Failure) {
+    package static func scrubAndRemove(_ path: String) throws(Failure) {
         let fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else {
             if errno == ENOENT { return }
@@ -129,14 +129,14 @@ public enum PrivateFile {
     }
 
     /// Whether two paths name the same file (device and inode).
-    public static func isSameFile(_ first: String, _ second: String) -> Bool {
+    package static func isSameFile(_ first: String, _ second: String) -> Bool {
         var a = stat(), b = stat()
         guard lstat(first, &a) == 0, lstat(second, &b) == 0 else { return false }
         return a.st_dev == b.st_dev && a.st_ino == b.st_ino
     }
 
     /// fsyncs a directory so that a rename or unlink in it is durable.
-    public static func syncDirectory(_ path: String) throws(Failure) {
+    package static func syncDirectory(_ path: String) throws(Failure) {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw Failure(path: path, operation: "open directory", code: errno) }
         defer { close(fd) }

@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 
 /// The MACs of a format 3 key header: proof that every field was written by
 /// someone who holds the master key.
@@ -26,12 +26,12 @@ public import Foundation
 /// key an unlock finds verifies the whole header, the rotation record
 /// included, and a forged rotation cannot steer the repair that finishes or
 /// rolls it back.
-public struct HeaderMAC: Codable, Sendable, Equatable {
+package struct HeaderMAC: Codable, Sendable, Equatable {
     /// MAC under the current key (the header's `key_id` / `key_check`).
-    public var current: String
+    package var current: String
     /// MAC under the pending key of the recorded rotation; present exactly
     /// when `rotation` is.
-    public var pending: String?
+    package var pending: String?
 
     /// The MAC that a key of `generation` verifies.
     func tag(for generation: KeyGeneration) -> String? {
@@ -44,11 +44,11 @@ public struct HeaderMAC: Codable, Sendable, Equatable {
 
 /// The keys that authenticate a header as it is written: its current key,
 /// and the pending key while a rotation is recorded.
-public struct HeaderKeys: Sendable {
-    public let current: MasterKey
-    public let pending: MasterKey?
+package struct HeaderKeys: Sendable {
+    package let current: MasterKey
+    package let pending: MasterKey?
 
-    public init(current: MasterKey, pending: MasterKey? = nil) {
+    package init(current: MasterKey, pending: MasterKey? = nil) {
         self.current = current
         self.pending = pending
     }
@@ -56,7 +56,7 @@ public struct HeaderKeys: Sendable {
 
 extension KeyHeader {
     /// The first format version whose headers carry a ``HeaderMAC``.
-    public static let authenticatedVersion = 3
+    package static let authenticatedVersion = 3
 
     /// `crypto_kdf` context of the subkey that keys the header's MACs (its
     /// own 8 bytes: no other use of the master key shares the subkey).
@@ -67,7 +67,7 @@ extension KeyHeader {
     /// Whether this header's format carries MACs (version 3 and later).
     /// Older headers are only checksummed; see ``KeyUnlocker`` for how they
     /// are still refused once a vault was upgraded.
-    public var isAuthenticatedFormat: Bool { version >= Self.authenticatedVersion }
+    package var isAuthenticatedFormat: Bool { version >= Self.authenticatedVersion }
 
     /// This header as a key holder writes it: the current format version
     /// and a MAC under each key.
@@ -76,7 +76,7 @@ extension KeyHeader {
     ///   not the one the header names (a programming error that would
     ///   otherwise write a header no key verifies), or a rotation is recorded
     ///   without its key.
-    public func authenticated(with keys: HeaderKeys) throws(KeyError) -> KeyHeader {
+    package func authenticated(with keys: HeaderKeys) throws(KeyError) -> KeyHeader {
         func refuse(_ detail: String) -> KeyError { .headerWriteFailed(path: "(key header of vault \(vaultID))", detail: detail) }
         guard accepts(keys.current) else { throw refuse("the key given to authenticate it is not the header's current key") }
         if let rotation {
@@ -99,7 +99,7 @@ extension KeyHeader {
     /// Whether the MAC for `generation` verifies under `key`: false for a
     /// header without MACs and for any change to any field since a key
     /// holder wrote it. Constant time in where the MACs differ.
-    public func macVerifies(under key: MasterKey, as generation: KeyGeneration) -> Bool {
+    package func macVerifies(under key: MasterKey, as generation: KeyGeneration) -> Bool {
         guard isAuthenticatedFormat, let stored = mac?.tag(for: generation),
               let body = try? authenticatedBody() else { return false }
         let expected = Self.tagText(key.authenticationTag(of: body, context: Self.macContext))
@@ -118,7 +118,7 @@ extension KeyHeader {
     /// sorted keys: what the MACs cover, and what simvault keeps inside the
     /// encrypted database as the last header it wrote (so a forged header
     /// can be compared with it field by field).
-    public func canonicalBody() throws -> Data {
+    package func canonicalBody() throws -> Data {
         var body = self
         body.checksum = ""
         body.mac = nil

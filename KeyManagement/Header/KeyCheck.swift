@@ -8,13 +8,13 @@ import Foundation
 /// key. The vault id in the message ties the value to one vault, so a key from
 /// another vault never passes. The key id is a shorter output of the same PRF
 /// under another label, public and stable, used to tag keyring items.
-public struct KeyCheck: Sendable {
+package struct KeyCheck: Sendable {
     /// `blake2b-256:<base64>`, as stored in the header.
-    public let value: String
+    package let value: String
     /// 16 hex characters identifying the master key.
-    public let keyID: String
+    package let keyID: String
 
-    public init(masterKey: MasterKey, vaultID: String) {
+    package init(masterKey: MasterKey, vaultID: String) {
         let check = masterKey.keyedHash(Array("simvault key check v1\u{0}\(vaultID)".utf8))
         value = "blake2b-256:" + Data(check).base64EncodedString()
         let id = masterKey.keyedHash(Array("simvault key id v1\u{0}\(vaultID)".utf8), outputLength: 16)
@@ -22,7 +22,7 @@ public struct KeyCheck: Sendable {
     }
 
     /// Constant-time comparison with a stored value.
-    public func matches(storedValue: String) -> Bool {
+    package func matches(storedValue: String) -> Bool {
         Sodium.constantTimeEquals(Array(value.utf8), Array(storedValue.utf8))
     }
 }

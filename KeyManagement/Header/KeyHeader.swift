@@ -43,7 +43,7 @@ public struct KeyHeader: Codable, Sendable, Equatable {
     public var rotation: KeyRotation?
     /// The MACs under the header's keys (version 3 and later): see
     /// ``HeaderMAC``.
-    public var mac: HeaderMAC?
+    package var mac: HeaderMAC?
     /// `blake2b-256:<hex>` over the canonical encoding of all other fields
     /// (the MACs included): unkeyed, so it detects damage, not forgery.
     public var checksum: String

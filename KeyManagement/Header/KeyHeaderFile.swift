@@ -4,25 +4,25 @@ import Glibc
 #endif
 
 /// Reads and writes the key header beside a vault: `<vault>.keys`.
-public struct KeyHeaderFile: Sendable {
+package struct KeyHeaderFile: Sendable {
     /// Path of the header file.
-    public let path: String
+    package let path: String
 
     /// The header of the vault database at `vaultPath`.
-    public init(vaultPath: String) { path = vaultPath + ".keys" }
+    package init(vaultPath: String) { path = vaultPath + ".keys" }
 
     /// A header file at an explicit path (backups keep theirs beside them).
-    public init(path: String) { self.path = path }
+    package init(path: String) { self.path = path }
 
     /// Whether the file exists.
-    public var exists: Bool { FileManager.default.fileExists(atPath: path) }
+    package var exists: Bool { FileManager.default.fileExists(atPath: path) }
 
     /// Reads and validates the header.
     ///
     /// - Throws: ``KeyError/headerNotFound(path:)``,
     ///   ``KeyError/headerDamaged(path:detail:)``,
     ///   ``KeyError/headerUnsupported(path:version:supported:)``.
-    public func load() throws(KeyError) -> KeyHeader {
+    package func load() throws(KeyError) -> KeyHeader {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -43,7 +43,7 @@ public struct KeyHeaderFile: Sendable {
     /// - Parameter creating: refuse to replace an existing file.
     /// - Returns: the header as written, with its MACs.
     @discardableResult
-    public func write(_ header: KeyHeader, authenticatedWith keys: HeaderKeys, creating: Bool = false) throws(KeyError) -> KeyHeader {
+    package func write(_ header: KeyHeader, authenticatedWith keys: HeaderKeys, creating: Bool = false) throws(KeyError) -> KeyHeader {
         var authenticated = try header.authenticated(with: keys)
         let data: Data
         do {
@@ -79,7 +79,7 @@ public struct KeyHeaderFile: Sendable {
     /// - Throws: ``KeyError/headerWriteFailed(path:detail:)`` (the old header
     ///   is then unchanged).
     @discardableResult
-    public func replace(with header: KeyHeader, authenticatedWith keys: HeaderKeys) throws(KeyError) -> KeyHeader {
+    package func replace(with header: KeyHeader, authenticatedWith keys: HeaderKeys) throws(KeyError) -> KeyHeader {
         // Authenticated first: a failure here leaves no retired link behind.
         _ = try header.authenticated(with: keys)
         let retired = "\(directory)/.\(name).retired-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -107,7 +107,7 @@ public struct KeyHeaderFile: Sendable {
     /// holds the vault's ``KeyLock``, so no other writer's temporary file is
     /// touched.
     @discardableResult
-    public func scrubLeftovers() -> Int {
+    package func scrubLeftovers() -> Int {
         let prefixes = [".\(name).retired-", ".\(name).tmp-"]
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         var removed = 0

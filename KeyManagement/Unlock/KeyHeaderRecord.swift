@@ -13,13 +13,13 @@
 /// and only for old-format headers or after a failure, so opening a format 3
 /// vault costs nothing extra. SimVault implements it (it can open the
 /// database); reading it must not change the database's files.
-public protocol KeyHeaderRecord: Sendable {
+package protocol KeyHeaderRecord: Sendable {
     /// Opens the database with `key` and reads the record.
     func lookUp(openingWith key: MasterKey, cipher: CipherSettings) -> KeyHeaderRecordLookup
 }
 
 /// The answer of a ``KeyHeaderRecord``.
-public enum KeyHeaderRecordLookup: Sendable {
+package enum KeyHeaderRecordLookup: Sendable {
     /// The key does not open the database (or it could not be read now): the
     /// database says nothing.
     case notOpened

@@ -26,22 +26,30 @@ public enum KeySource: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Short machine-readable name (`keyring`, `password`, ...).
-    public var kind: String {
+    /// The kind of source, without its slot.
+    public var kind: Kind {
         switch self {
-        case .explicitKey: return "explicit"
-        case .keyring: return "keyring"
-        case .password: return "password"
-        case .recoveryCode: return "recovery"
+        case .explicitKey: return .explicit
+        case .keyring: return .keyring
+        case .password: return .password
+        case .recoveryCode: return .recovery
         }
+    }
+
+    /// A kind of key source; the raw value is its short machine-readable
+    /// name (`keyring`, `password`, ...), as printed in JSON and messages.
+    public enum Kind: String, Sendable, Equatable, CustomStringConvertible {
+        case explicit, keyring, password, recovery
+
+        public var description: String { rawValue }
     }
 }
 
 /// A key source that was tried (or not applicable) and did not give the key,
 /// with the reason, so that a fallback can say why it happened.
 public struct SkippedKeySource: Sendable, Equatable, CustomStringConvertible {
-    /// `keyring`, `password` or `recovery`.
-    public var kind: String
+    /// The source that gave no key.
+    public var kind: KeySource.Kind
     /// Short reason, e.g. "keyring is locked".
     public var reason: String
     /// The keyring failure, when the keyring was the source.

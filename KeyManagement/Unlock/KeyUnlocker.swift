@@ -21,16 +21,16 @@
 /// each key found (``HeaderMAC``); an older header is accepted only while
 /// the database, asked through ``record``, does not record an upgrade. A
 /// header that fails is ``KeyError/headerForged(_:)``.
-public struct KeyUnlocker: Sendable {
-    public let header: KeyHeader
-    public let headerPath: String
+package struct KeyUnlocker: Sendable {
+    package let header: KeyHeader
+    package let headerPath: String
     /// What the database records about the header. Without it an old-format
     /// header is accepted unchecked (there is nothing to check it against)
     /// and a refused header is not compared with anything; SimVault always
     /// gives one.
-    public let record: (any KeyHeaderRecord)?
+    package let record: (any KeyHeaderRecord)?
 
-    public init(header: KeyHeader, headerPath: String, record: (any KeyHeaderRecord)? = nil) {
+    package init(header: KeyHeader, headerPath: String, record: (any KeyHeaderRecord)? = nil) {
         self.header = header
         self.headerPath = headerPath
         self.record = record
@@ -45,7 +45,7 @@ public struct KeyUnlocker: Sendable {
     ///   ``KeyError/keyCheckMismatch(path:)``, ``KeyError/noKeySource(reasons:)``,
     ///   ``KeyError/passwordSlotBelowMinimum(slotID:opsLimit:memLimit:)``,
     ///   ``KeyError/headerForged(_:)``.
-    public func unlock(_ request: UnlockRequest) throws(KeyError) -> UnlockResult {
+    package func unlock(_ request: UnlockRequest) throws(KeyError) -> UnlockResult {
         let result = try findKeys(request)
         try authenticate(result)
         return result
@@ -53,98 +53,131 @@ public struct KeyUnlocker: Sendable {
 
     // MARK: - Finding the keys
 
+    /// The search, one function per step; each later step runs only while
+    /// a wanted key (the current one, and the pending one during a
+    /// rotation) is missing:
+    /// 1. an explicit key (the app's) is only checked against the header;
+    /// 2. the keyring slot's items;
+    /// 3. the password slots, with the password (its supplier is told why
+    ///    the keyring gave no key);
+    /// 4. the recovery slots, with the recovery code;
+    /// 5. no key at all: the most telling error (a wrong secret before a
+    ///    mismatched keyring item before "no key source").
     private func findKeys(_ request: UnlockRequest) throws(KeyError) -> UnlockResult {
-        if let key = request.masterKey {
-            guard let generation = header.generation(of: key) else {
-                if let forgery = replacedKeyCheck(exposedBy: key, source: .explicitKey) { throw .headerForged(forgery) }
-                throw .wrongKey
-            }
-            return UnlockResult(keys: [UnlockedKey(masterKey: key, source: .explicitKey, generation: generation)], skipped: [])
-        }
+        if let key = request.masterKey { return try checkExplicitKey(key) }
+        var search = KeySearch(found: FoundKeys(wanted: header.rotation == nil ? [.current] : [.current, .pending]))
+        try searchKeyring(request, &search)
+        if search.found.isComplete { return search.result }
+        let fallbackReason = search.skipped.map(\.reason).joined(separator: "; ")
+        try searchPasswordSlots(request, fallbackReason: fallbackReason, &search)
+        if search.found.isComplete { return search.result }
+        try searchRecoverySlots(request, fallbackReason: fallbackReason, &search)
+        if !search.found.isEmpty { return search.result }
+        throw noKeyError(search)
+    }
 
-        var found = FoundKeys(wanted: header.rotation == nil ? [.current] : [.current, .pending])
+    /// What the search has found and why sources gave nothing.
+    private struct KeySearch {
+        var found: FoundKeys
         var skipped: [SkippedKeySource] = []
+        /// The keyring held only keys of no generation of this header.
         var keyringMismatch = false
-
-        if let slotID = (header.slots(ofKind: .keyring).first ?? header.rotation?.slots(ofKind: .keyring).first)?.id {
-            if request.usesKeyring {
-                switch tryKeyring(keyring: request.keyring) {
-                case .success(let keys):
-                    for (generation, key) in keys {
-                        found.add(UnlockedKey(masterKey: key, source: .keyring(slotID: slotID), generation: generation))
-                    }
-                case .failure(let failure):
-                    skipped.append(SkippedKeySource(kind: "keyring", reason: failure.reason, keyringFailure: failure))
-                case .mismatch(let rejected):
-                    // A stale item (a key rotated away) does not open the
-                    // database; one that does exposes a replaced key check.
-                    for key in rejected {
-                        if let forgery = replacedKeyCheck(exposedBy: key, source: .keyring(slotID: slotID)) { throw .headerForged(forgery) }
-                    }
-                    keyringMismatch = true
-                    skipped.append(SkippedKeySource(kind: "keyring", reason: "keyring item holds a key that does not match this vault"))
-                }
-                if found.isComplete { return found.result(skipped: skipped) }
-            } else {
-                skipped.append(SkippedKeySource(kind: "keyring", reason: "keyring not used (--no-keyring)"))
-            }
-        }
-
+        /// The wrong-secret error to report if no key is found.
         var secretError: KeyError?
-        let fallbackReason = skipped.map(\.reason).joined(separator: "; ")
 
+        var result: UnlockResult { found.result(skipped: skipped) }
+    }
+
+    /// Step 1.
+    private func checkExplicitKey(_ key: MasterKey) throws(KeyError) -> UnlockResult {
+        guard let generation = header.generation(of: key) else {
+            if let forgery = replacedKeyCheck(exposedBy: key, source: .explicitKey) { throw .headerForged(forgery) }
+            throw .wrongKey
+        }
+        return UnlockResult(keys: [UnlockedKey(masterKey: key, source: .explicitKey, generation: generation)], skipped: [])
+    }
+
+    /// Step 2.
+    private func searchKeyring(_ request: UnlockRequest, _ search: inout KeySearch) throws(KeyError) {
+        guard let slotID = (header.slots(ofKind: .keyring).first ?? header.rotation?.slots(ofKind: .keyring).first)?.id else { return }
+        guard request.usesKeyring else {
+            search.skipped.append(SkippedKeySource(kind: .keyring, reason: "keyring not used (--no-keyring)"))
+            return
+        }
+        switch tryKeyring(keyring: request.keyring) {
+        case .success(let keys):
+            for (generation, key) in keys {
+                search.found.add(UnlockedKey(masterKey: key, source: .keyring(slotID: slotID), generation: generation))
+            }
+        case .failure(let failure):
+            search.skipped.append(SkippedKeySource(kind: .keyring, reason: failure.reason, keyringFailure: failure))
+        case .mismatch(let rejected):
+            // A stale item (a key rotated away) does not open the
+            // database; one that does exposes a replaced key check.
+            for key in rejected {
+                if let forgery = replacedKeyCheck(exposedBy: key, source: .keyring(slotID: slotID)) { throw .headerForged(forgery) }
+            }
+            search.keyringMismatch = true
+            search.skipped.append(SkippedKeySource(kind: .keyring, reason: "keyring item holds a key that does not match this vault"))
+        }
+    }
+
+    /// Step 3.
+    private func searchPasswordSlots(_ request: UnlockRequest, fallbackReason: String, _ search: inout KeySearch) throws(KeyError) {
         let passwordSlots = slots(ofKind: .password)
-        if !passwordSlots.isEmpty {
-            if let supplier = request.password, let password = try supplier(fallbackReason) {
-                var belowMinimum: KeyError?
-                for (generation, slot) in passwordSlots where !found.has(generation) {
-                    guard case .password(let material) = slot.material else { continue }
-                    do {
-                        let key = try material.unwrap(password: password, vaultID: header.vaultID, slotID: slot.id)
-                        try verify(key, is: generation, source: .password(slotID: slot.id))
-                        found.add(UnlockedKey(masterKey: key, source: .password(slotID: slot.id), generation: generation))
-                    } catch .wrongPassword {
-                        continue
-                    } catch .passwordSlotBelowMinimum(let slotID, let opsLimit, let memLimit) {
-                        // Not used, never derived from; other slots still may.
-                        belowMinimum = belowMinimum ?? .passwordSlotBelowMinimum(slotID: slotID, opsLimit: opsLimit, memLimit: memLimit)
-                    }
-                }
-                if found.isComplete { return found.result(skipped: skipped) }
-                // A refused slot may be the one this password was for: say
-                // why it was not tried rather than "wrong password".
-                if found.isEmpty { secretError = belowMinimum ?? .wrongPassword }
-            } else {
-                skipped.append(SkippedKeySource(kind: "password", reason: "no password given"))
-            }
+        guard !passwordSlots.isEmpty else { return }
+        guard let supplier = request.password, let password = try supplier(fallbackReason) else {
+            search.skipped.append(SkippedKeySource(kind: .password, reason: "no password given"))
+            return
         }
-
-        let recoverySlots = slots(ofKind: .recovery)
-        if !recoverySlots.isEmpty, let supplier = request.recoveryCode, let text = try supplier(fallbackReason) {
-            var codeError: KeyError?
+        var belowMinimum: KeyError?
+        for (generation, slot) in passwordSlots where !search.found.has(generation) {
+            guard case .password(let material) = slot.material else { continue }
             do {
-                let code = try RecoveryCode(text: text)
-                for (generation, slot) in recoverySlots where !found.has(generation) {
-                    guard case .recovery(let material) = slot.material else { continue }
-                    do {
-                        let key = try material.open(with: code)
-                        try verify(key, is: generation, source: .recoveryCode(slotID: slot.id))
-                        found.add(UnlockedKey(masterKey: key, source: .recoveryCode(slotID: slot.id), generation: generation))
-                    } catch .wrongRecoveryCode {
-                        codeError = codeError ?? .wrongRecoveryCode
-                    }
-                }
-            } catch .recoveryCodeMistyped {
-                codeError = .recoveryCodeMistyped
+                let key = try material.unwrap(password: password, vaultID: header.vaultID, slotID: slot.id)
+                try verify(key, is: generation, source: .password(slotID: slot.id))
+                search.found.add(UnlockedKey(masterKey: key, source: .password(slotID: slot.id), generation: generation))
+            } catch .wrongPassword {
+                continue
+            } catch .passwordSlotBelowMinimum(let slotID, let opsLimit, let memLimit) {
+                // Not used, never derived from; other slots still may.
+                belowMinimum = belowMinimum ?? .passwordSlotBelowMinimum(slotID: slotID, opsLimit: opsLimit, memLimit: memLimit)
             }
-            if found.isEmpty, let codeError { secretError = secretError ?? codeError }
         }
+        // A refused slot may be the one this password was for: say why it
+        // was not tried rather than "wrong password".
+        if search.found.isEmpty { search.secretError = belowMinimum ?? .wrongPassword }
+    }
 
-        if !found.isEmpty { return found.result(skipped: skipped) }
-        if let secretError { throw secretError }
-        if keyringMismatch { throw .keyringKeyMismatch(vaultID: header.vaultID) }
-        if header.slots.isEmpty { throw .noKeySource(reasons: ["the key header has no key slots"]) }
-        throw .noKeySource(reasons: skipped.map(\.description))
+    /// Step 4.
+    private func searchRecoverySlots(_ request: UnlockRequest, fallbackReason: String, _ search: inout KeySearch) throws(KeyError) {
+        let recoverySlots = slots(ofKind: .recovery)
+        guard !recoverySlots.isEmpty, let supplier = request.recoveryCode, let text = try supplier(fallbackReason) else { return }
+        var codeError: KeyError?
+        do {
+            let code = try RecoveryCode(text: text)
+            for (generation, slot) in recoverySlots where !search.found.has(generation) {
+                guard case .recovery(let material) = slot.material else { continue }
+                do {
+                    let key = try material.open(with: code)
+                    try verify(key, is: generation, source: .recoveryCode(slotID: slot.id))
+                    search.found.add(UnlockedKey(masterKey: key, source: .recoveryCode(slotID: slot.id), generation: generation))
+                } catch .wrongRecoveryCode {
+                    codeError = codeError ?? .wrongRecoveryCode
+                }
+            }
+        } catch .recoveryCodeMistyped {
+            codeError = .recoveryCodeMistyped
+        }
+        if search.found.isEmpty, let codeError { search.secretError = search.secretError ?? codeError }
+    }
+
+    /// Step 5.
+    private func noKeyError(_ search: KeySearch) -> KeyError {
+        if let secretError = search.secretError { return secretError }
+        if search.keyringMismatch { return .keyringKeyMismatch(vaultID: header.vaultID) }
+        if header.slots.isEmpty { return .noKeySource(reasons: ["the key header has no key slots"]) }
+        return .noKeySource(reasons: search.skipped.map(\.description))
     }
 
     /// The slots of `kind` for every key the header knows, current first.

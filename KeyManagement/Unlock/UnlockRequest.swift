@@ -94,7 +94,7 @@ public struct UnlockResult: Sendable {
 
     /// Whether the keyring slot exists but could not be used, so a fallback
     /// source opened the vault.
-    public var usedFallback: Bool { skipped.contains { $0.kind == "keyring" } }
+    public var usedFallback: Bool { skipped.contains { $0.kind == .keyring } }
 }
 
 extension UnlockRequest {

@@ -49,7 +49,7 @@ struct AppMigrationTests {
         #expect(report.appSteps.allSatisfy { $0.namespace == "org.example.tasks" })
         let backup = try #require(report.backup)
         #expect(backup.schemaVersion == 6)
-        let status = try vault.migrationStatus([Self.tasks(3)])
+        let status = try vault.migrationStatus(Self.tasks(3))
         #expect(status.isCurrent && status.currentVersion == Vault.supportedSchemaVersion)
         #expect(status.apps.count == 1 && status.apps[0].applied.map(\.checksum).last == "closure")
         #expect(try vault.rawScalar("SELECT count(*) FROM tasks", as: Int.self) == 5)
@@ -73,7 +73,7 @@ struct AppMigrationTests {
             guard case VaultError.appSchemaNewer(let namespace, let unknown) = $0 else { return false }
             return namespace == "org.example.tasks" && unknown == ["seed"]
         }
-        #expect(throws: VaultError.self) { try database.migrationStatus([Self.tasks(2)]) }
+        #expect(throws: VaultError.self) { try database.migrationStatus(Self.tasks(2)) }
         var changed = AppMigrations(namespace: "org.example.tasks")
         changed.register("create_lists", sql: "CREATE TABLE lists (id INTEGER PRIMARY KEY, name TEXT)")
         #expect { try database.migrate(changed) } throws: {
@@ -110,7 +110,7 @@ struct AppMigrationTests {
         }
         // simvault's and the first two committed; the broken one left nothing.
         #expect(try vault.schemaVersion() == Vault.supportedSchemaVersion)
-        #expect(try vault.migrationStatus([broken]).apps[0].pending.map(\.identifier) == ["broken"])
+        #expect(try vault.migrationStatus(broken).apps[0].pending.map(\.identifier) == ["broken"])
         #expect(try vault.rawScalar("SELECT count(*) FROM lists", as: Int.self) == 0)
     }
 
@@ -221,7 +221,7 @@ struct AppMigrationTests {
         let reopened = try EncryptedDatabase.open(at: VaultLocation(path: path), unlock: Self.password)
         defer { reopened.close() }
         #expect(reopened.kind == .appDatabase)
-        #expect(try reopened.migrationStatus([migrations]).apps[0].pending.isEmpty)
+        #expect(try reopened.migrationStatus(migrations).apps[0].pending.isEmpty)
     }
 
     static var password: UnlockRequest {

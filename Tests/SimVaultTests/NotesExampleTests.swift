@@ -87,7 +87,7 @@ struct NotesExampleTests {
         // Release 2, through the keyring.
         let notes = try openNotes(at: path, password: password)
         #expect(notes.unlockResult.source.description.hasPrefix("keyring"), "\(notes.unlockResult.source)")
-        let status = try notes.migrationStatus([notesMigrations()])
+        let status = try notes.migrationStatus(notesMigrations())
         #expect(status.apps.map(\.namespace) == ["org.example.notes"] && status.apps[0].applied.map(\.identifier) == ["create_notes", "titles_and_search"])
         #expect(status.apps[0].pending.isEmpty)
         #expect(try search(notes, for: "walrus").count == 30, "every note carried over and indexed")

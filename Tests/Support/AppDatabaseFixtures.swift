@@ -21,6 +21,9 @@ public struct AppDatabaseFixture: Sendable {
     public let credentials: [String]
     /// Text that appears in messages (it is fine for it to be in the vault).
     public let contentMarker: String
+    /// The credentials by a short name (the generators built from the
+    /// apps' real schemas).
+    public var named: [String: String] = [:]
 
     public static func aionUi(at path: String) throws -> AppDatabaseFixture {
         try make(aionUiScript, path)
@@ -30,12 +33,27 @@ public struct AppDatabaseFixture: Sendable {
         try make(libreOllamaScript, path)
     }
 
-    private static func make(_ script: String, _ path: String) throws -> AppDatabaseFixture {
-        let result = try ExternalTools.python(script, [path])
+    /// AionUi's database built by its real DDL in its real migration order
+    /// (see ``AppSchemaFixtures/aionUiScript``): `current` (user_version
+    /// 30) or `extended` (other builds' additions, a table no build has).
+    public static func aionUiReal(at path: String, build: String = "current") throws -> AppDatabaseFixture {
+        try make(AppSchemaFixtures.aionUiScript, path, [build])
+    }
+
+    /// LibreOllama's database built by its real migrations: `v14` (with
+    /// `llm_settings.json` beside it) or the older `v4` build.
+    public static func libreOllamaReal(at path: String, build: String = "v14") throws -> AppDatabaseFixture {
+        try make(AppSchemaFixtures.libreOllamaScript, path, [build])
+    }
+
+    private static func make(_ script: String, _ path: String, _ arguments: [String] = []) throws -> AppDatabaseFixture {
+        let result = try ExternalTools.python(script, [path] + arguments)
         guard let object = try JSONSerialization.jsonObject(with: result.stdoutData) as? [String: Any],
               let counts = object["counts"] as? [String: Int], let credentials = object["credentials"] as? [String],
               let marker = object["marker"] as? String else { throw TestSupportError("fixture script printed \(result.stdout)") }
-        return AppDatabaseFixture(path: path, counts: counts, credentials: credentials, contentMarker: marker)
+        var fixture = AppDatabaseFixture(path: path, counts: counts, credentials: credentials, contentMarker: marker)
+        fixture.named = object["named"] as? [String: String] ?? [:]
+        return fixture
     }
 
     static let aionUiScript = #"""

@@ -17,6 +17,11 @@ import SimVault
 ///     vault-torture migrate-app VAULT PASSWORD_FILE
 ///         applies the app migrations of namespace org.example.torture
 ///         (``appMigrations``), printing "done"
+///     vault-torture async-waiters VAULT PASSWORD_FILE CONVERSATION_ID TASKS [HOLD_MS]
+///         opens the vault with 2 readers and starts TASKS concurrent async
+///         reads, writes and `perform`s, each holding its connection HOLD_MS
+///         (default 20); prints "threads baseline <n> peak <n> completed <n>" (the
+///         process's thread count, /proc/self/task, before and at most during)
 ///
 /// A commit is reported only after `append` returned, with an unbuffered
 /// write(2), so every reported id must survive a SIGKILL at any moment. Any
@@ -34,6 +39,7 @@ struct VaultTorture {
                 let vault = try open(arguments[1], passwordFile: arguments[2])
                 try vault.migrate(appMigrations)
                 report("done")
+            case "async-waiters" where arguments.count >= 5: try asyncWaiters(arguments)
             default:
                 report("usage: vault-torture write VAULT PASSWORD_FILE CONVERSATION WRITER COUNT [THREADS] | read VAULT PASSWORD_FILE CONVERSATION SECONDS | stream VAULT PASSWORD_FILE CONVERSATION TAG COUNT [BYTES [PAUSE_MS]] | migrate-app VAULT PASSWORD_FILE")
                 exit(64)
@@ -73,13 +79,13 @@ struct VaultTorture {
     }()
 
     /// `passwordFile` "keyring" opens through the Secret Service instead.
-    static func open(_ path: String, passwordFile: String) throws -> Vault {
-        if passwordFile == "keyring" { return try Vault.open(at: VaultLocation(path: path), unlock: UnlockRequest()) }
+    static func open(_ path: String, passwordFile: String, configuration: VaultConfiguration = VaultConfiguration()) throws -> Vault {
+        if passwordFile == "keyring" { return try Vault.open(at: VaultLocation(path: path), unlock: UnlockRequest(), configuration: configuration) }
         guard var bytes = FileManager.default.contents(atPath: passwordFile).map(Array.init) else {
             throw VaultError.invalidArgument(detail: "cannot read \(passwordFile)")
         }
         while bytes.last == 0x0A { bytes.removeLast() }
-        return try Vault.open(at: VaultLocation(path: path), unlock: .password(SecretBytes(consuming: &bytes)))
+        return try Vault.open(at: VaultLocation(path: path), unlock: .password(SecretBytes(consuming: &bytes)), configuration: configuration)
     }
 
     static func write(_ arguments: [String]) throws {
@@ -135,6 +141,64 @@ struct VaultTorture {
         report("reads \(reads)")
     }
 
+    /// Many async callers against a small pool: callers that wait must
+    /// suspend, so the thread count stays near the pool's size however many
+    /// callers wait. Each body sleeps a little so that callers pile up.
+    static func asyncWaiters(_ arguments: [String]) throws {
+        var configuration = VaultConfiguration()
+        configuration.maximumReaderCount = 2
+        let vault = try open(arguments[1], passwordFile: arguments[2], configuration: configuration)
+        defer { vault.close() }
+        let conversation = arguments[3]
+        guard let tasks = Int(arguments[4]), tasks > 0 else { throw VaultError.invalidArgument(detail: "TASKS") }
+        let hold = useconds_t(arguments.count > 5 ? Int(arguments[5]) ?? 20 : 20) * 1000
+        let outcome = OutcomeBox()
+        let finished = DispatchSemaphore(value: 0)
+        @Sendable func run() async throws -> (Int, Int, Int) {
+            // Warm up every path once, so the baseline includes the
+            // threads any single call needs.
+            _ = try await vault.read { db in try db.scalar("SELECT count(*) FROM messages", as: Int.self) }
+            _ = try await vault.write { db in try db.scalar("SELECT count(*) FROM messages", as: Int.self) }
+            _ = try await vault.perform { vault in try vault.messages.count(in: conversation) }
+            let sampler = ThreadCountSampler()
+            let baseline = sampler.start()
+            let completed = try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<tasks {
+                    group.addTask {
+                        switch index % 3 {
+                        case 0:
+                            _ = try await vault.read { db in
+                                usleep(hold)
+                                return try db.scalar("SELECT count(*) FROM messages", as: Int.self)
+                            }
+                        case 1:
+                            try await vault.write { db in
+                                usleep(hold)
+                                try db.execute("UPDATE conversations SET title = title WHERE id = ?", [conversation])
+                            }
+                        default:
+                            _ = try await vault.perform { vault in
+                                usleep(hold)
+                                return try vault.messages.count(in: conversation)
+                            }
+                        }
+                    }
+                }
+                var completed = 0
+                for try await _ in group { completed += 1 }
+                return completed
+            }
+            return (baseline, sampler.stop(), completed)
+        }
+        Task {
+            do { outcome.set(.success(try await run())) } catch { outcome.set(.failure(error)) }
+            finished.signal()
+        }
+        finished.wait()
+        let (baseline, peak, completed) = try outcome.get()
+        report("threads baseline \(baseline) peak \(peak) completed \(completed)")
+    }
+
     /// One line on stdout with write(2): nothing is buffered in the process.
     static func report(_ line: String) {
         let bytes = Array((line + "\n").utf8)
@@ -156,4 +220,56 @@ private final class FailureBox: @unchecked Sendable {
     var isSet: Bool { lock.withLock { value != nil } }
     var message: String? { lock.withLock { value } }
     func set(_ text: String) { lock.withLock { if value == nil { value = text } } }
+}
+
+/// @unchecked Sendable: `value` only under `lock`.
+private final class OutcomeBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Result<(Int, Int, Int), any Error>?
+    func set(_ result: Result<(Int, Int, Int), any Error>) { lock.withLock { value = result } }
+    func get() throws -> (Int, Int, Int) { try lock.withLock { value! }.get() }
+}
+
+/// Samples the process's thread count (/proc/self/task) from a thread of its
+/// own until stopped, keeping the highest count seen.
+///
+/// @unchecked Sendable: `peak` and `isStopped` only under `lock`.
+private final class ThreadCountSampler: @unchecked Sendable {
+    private let lock = NSLock()
+    private var peak = 0
+    private var isStopped = false
+    private let done = DispatchSemaphore(value: 0)
+
+    static func current() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0
+    }
+
+    /// Starts sampling; returns the count with the sampler's thread running.
+    func start() -> Int {
+        let started = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            started.signal()
+            while true {
+                let count = Self.current()
+                let stop = self.lock.withLock { () -> Bool in
+                    self.peak = max(self.peak, count)
+                    return self.isStopped
+                }
+                if stop { break }
+                usleep(500)
+            }
+            self.done.signal()
+        }
+        started.wait()
+        let baseline = Self.current()
+        lock.withLock { peak = max(peak, baseline) }
+        return baseline
+    }
+
+    /// Stops sampling; returns the highest count seen.
+    func stop() -> Int {
+        lock.withLock { isStopped = true }
+        done.wait()
+        return lock.withLock { peak }
+    }
 }

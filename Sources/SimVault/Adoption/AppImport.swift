@@ -11,10 +11,36 @@ protocol AppDatabaseImport {
     static var appNameWithArticle: String { get }
     /// Tables and the columns each must have.
     static var requiredColumns: [String: [String]] { get }
+    /// Every table of every build of the app that simvault knows, and what
+    /// the import does with it; the report names any other table.
+    static var knownTables: [KnownTable] { get }
     /// Rows the import will read (for progress).
     static func rowCount(_ source: ForeignDatabase) throws -> Int64
-    /// Maps the source's rows to records and hands them to `importer`.
-    static func run(_ source: ForeignDatabase, _ importer: inout RecordImporter, notes: inout [String], tick: () -> Void) throws
+    /// Maps the source's rows to records and hands them to the context's
+    /// importer, one function per step.
+    static func run(_ context: inout AppImportContext) throws
+}
+
+/// What an app import's steps share: the source, the importer writing into
+/// the vault's transaction, and what the report will say.
+struct AppImportContext {
+    let source: ForeignDatabase
+    /// The source's tables and their columns.
+    let tables: [String: [String]]
+    var importer: RecordImporter
+    var notes: [String] = []
+    /// Known tables whose fate the import had to change (rows left out).
+    var adjustedTables: [String: (SourceTable.Fate, String)] = [:]
+    /// Files besides the database that held imported data in plaintext.
+    var plaintextFiles: [String] = []
+    /// LibreOllama's `llm_settings.json`, when given.
+    let settingsPath: String?
+    let tick: () -> Void
+
+    func has(_ table: String, _ column: String? = nil) -> Bool {
+        guard let columns = tables[table] else { return false }
+        return column.map(columns.contains) ?? true
+    }
 }
 
 extension AppDatabaseImport {
@@ -46,43 +72,53 @@ var allAppImports: [any AppDatabaseImport.Type] { [AionUiImport.self, LibreOllam
 
 extension Vault {
     /// Imports an AionUi database (`aionui.db`): users, conversations (API
-    /// keys in their model JSON moved into secrets) and messages. See
-    /// ``AionUiImport``.
+    /// keys in their model JSON moved into secrets), messages, token usage,
+    /// remote agents and channel plugins (their credentials moved into
+    /// secrets), the HTTP API configuration. See ``AionUiImport``.
     ///
     /// - Throws: ``VaultError/invalidArgument(detail:)`` for a file that is
     ///   not an AionUi database, or has unflushed changes; nothing is
     ///   written.
     public func importAionUi(path: String, progress: ProgressHandler? = nil) throws -> ImportReport {
-        try importAppDatabase(AionUiImport.self, path: path, progress: progress)
+        try importAppDatabase(AionUiImport.self, path: path, settingsPath: nil, progress: progress)
     }
 
     /// Imports a LibreOllama database: agents, chat sessions and messages,
-    /// agent executions (as runs), settings. See ``LibreOllamaImport``.
-    public func importLibreOllama(path: String, progress: ProgressHandler? = nil) throws -> ImportReport {
-        try importAppDatabase(LibreOllamaImport.self, path: path, progress: progress)
+    /// agent executions (as runs), settings, preferences, chat templates,
+    /// MCP servers, n8n connections and Gmail accounts (their credentials
+    /// moved into secrets), and the provider keys of its `llm_settings.json`
+    /// (`settingsPath`, or the file of that name beside the database). See
+    /// ``LibreOllamaImport``.
+    public func importLibreOllama(path: String, settingsPath: String? = nil, progress: ProgressHandler? = nil) throws -> ImportReport {
+        try importAppDatabase(LibreOllamaImport.self, path: path, settingsPath: settingsPath, progress: progress)
     }
 
     /// The shared steps: open the source in the reader process (read-only
-    /// and immutable), check it is the app's, then map every row inside one
-    /// write transaction.
-    private func importAppDatabase<App: AppDatabaseImport>(_ app: App.Type, path: String, progress: ProgressHandler?) throws -> ImportReport {
+    /// and immutable), check it is the app's, map every row inside one
+    /// write transaction, then account for every table of the source and
+    /// name the plaintext copies left behind.
+    private func importAppDatabase<App: AppDatabaseImport>(_ app: App.Type, path: String, settingsPath: String?, progress: ProgressHandler?) throws -> ImportReport {
         let source = try ForeignDatabase(path: path, configuration: configuration.foreignReader)
         defer { source.close() }
         try App.check(source)
         let total = try App.rowCount(source)
-        return try writeData { db in
-            var importer = RecordImporter(db: db, vault: self)
-            var notes: [String] = []
+        let tables = try source.tables()
+        return try writeCheckingSchema { db in
             var done: Int64 = 0
-            try App.run(source, &importer, notes: &notes) {
+            var context = AppImportContext(source: source, tables: tables, importer: RecordImporter(db: db, vault: self), settingsPath: settingsPath) {
                 done += 1
                 if done % 64 == 0 || done == total { progress?(TransferProgress(phase: "rows", completed: done, total: total, unit: .rows)) }
             }
+            try App.run(&context)
+            let importer = context.importer
             if importer.imported.secrets > 0 {
-                notes.append("\(importer.imported.secrets) credential(s) found in plaintext columns were moved into sealed secrets (`simvault secret list`); the stored JSON refers to them as secret:<scope>/<name>")
+                context.notes.append("\(importer.imported.secrets) credential(s) found in plaintext, base64 or under a published key were moved into sealed secrets (`simvault secret list`); the stored JSON refers to them as secret:<scope>/<name>")
             }
             try PendingMessages.indexIfDue(in: db)
-            let report = ImportReport(source: path, format: App.format, imported: importer.imported, alreadyPresent: importer.alreadyPresent, notes: notes)
+            var report = ImportReport(source: path, format: App.format, imported: importer.imported, alreadyPresent: importer.alreadyPresent, notes: context.notes)
+            report.tables = try source.account(App.knownTables, adjust: context.adjustedTables)
+            report.plaintextCopies = ([path, path + "-wal", path + "-shm", path + "-journal"] + context.plaintextFiles)
+                .filter { FileManager.default.fileExists(atPath: $0) }
             try AccessLog.record(report.auditEvent, actor: configuration.actor, in: db)
             return report
         }
@@ -105,6 +141,28 @@ extension Row {
 
     /// An integer column.
     func integer(_ column: String) -> Int64? { Int64(databaseValue: self[column]) }
+
+    /// The row as a JSON object, every column kept (see
+    /// ``DatabaseValue/jsonValue``): how a row with no vault table is kept.
+    var jsonObject: JSONObject {
+        var object = JSONObject()
+        for (column, value) in zip(columnNames, values) { object[column] = value.jsonValue }
+        return object
+    }
+}
+
+extension DatabaseValue {
+    /// Integers and reals as numbers, text as a string, a blob as base64
+    /// text, NULL as null.
+    var jsonValue: JSONValue {
+        switch self {
+        case .null: return .null
+        case .integer(let number): return .number(number)
+        case .real(let number): return number.isFinite ? .number("\(number)") : .string("\(number)")
+        case .text(let text): return .string(text)
+        case .blob(let data): return .string(data.base64EncodedString())
+        }
+    }
 }
 
 extension RecordImporter {

@@ -224,21 +224,7 @@ public enum PlaintextEncryption {
     /// Overwrites `path` with zeros, fsyncs, deletes it (and its empty
     /// `-wal`/`-shm`), and fsyncs the directory.
     private static func removePlaintext(_ path: String) throws {
-        let fd = open(path, O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw VaultError.io(detail: "the encrypted copy is complete, but \(path) could not be opened to overwrite it: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        let size = VaultLocation.size(of: path) ?? 0
-        let zeros = [UInt8](repeating: 0, count: 1 << 20)
-        var written: Int64 = 0
-        while written < size {
-            let count = Int(min(Int64(zeros.count), size - written))
-            let result = zeros.withUnsafeBytes { pwrite(fd, $0.baseAddress, count, off_t(written)) }
-            guard result > 0 else { throw VaultError.io(detail: "the encrypted copy is complete, but overwriting \(path) failed: \(String(cString: strerror(errno)))") }
-            written += Int64(result)
-        }
-        guard fsync(fd) == 0 else { throw VaultError.io(detail: "fsync \(path): \(String(cString: strerror(errno)))") }
-        for file in [path, path + "-wal", path + "-shm"] { unlink(file) }
-        let directory = (path as NSString).deletingLastPathComponent
-        try? PrivateFile.syncDirectory(directory.isEmpty ? "." : directory)
+        try PlaintextRemoval.overwriteAndDelete(path, context: "the encrypted copy is complete, but ")
+        for file in [path + "-wal", path + "-shm"] { unlink(file) }
     }
 }

@@ -158,7 +158,8 @@ enum SourceTime {
             if let date = iso.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
         }
         let formatter = UTCFormat.formatter("")
-        for format in ["yyyy-MM-dd HH:mm:ss.SSS", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd'T'HH:mm:ss.SSS", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd"] {
+        // LibreOllama's chat timestamps carry microseconds: `2025-07-20 00:22:40.862055`.
+        for format in ["yyyy-MM-dd HH:mm:ss.SSSSSS", "yyyy-MM-dd HH:mm:ss.SSS", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd'T'HH:mm:ss.SSS", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd"] {
             formatter.dateFormat = format
             if let date = formatter.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
         }

@@ -44,7 +44,7 @@ public struct RestoreReport: Sendable, Codable {
 ///    authenticates (`integrity_check`), its vault id matches its header,
 ///    and its schema is not newer than this simvault. Any failure stops
 ///    here: the vault has not been touched;
-/// 3. exclusive use of the vault is taken (``VaultExclusiveUse``): if
+/// 3. exclusive use of the vault is taken (``DeadManSwitchLock``): if
 ///    another program has it open, the restore stops with "busy";
 /// 4. the current vault (database, WAL, header) is moved aside into
 ///    `<vault>.backups/<name>-replaced-<UTC time>.db` as a complete vault,
@@ -72,6 +72,62 @@ public enum VaultRestore {
         from backup: VaultLocation, to target: VaultLocation, unlock: UnlockRequest, options: RestoreOptions = RestoreOptions(),
         progress: ProgressHandler? = nil
     ) throws -> RestoreReport {
+        let source = try unlockBackup(backup, replacing: target, unlock: unlock, options: options)
+
+        let staged = try prepareStaging(for: target)
+        // Staged files that were moved into place no longer exist here.
+        defer { for file in [staged.path, staged.walPath, staged.shmPath, staged.headerPath] { unlink(file) } }
+        let verified = try stageAndVerify(backup, into: staged, key: source.key, cipher: source.cipher, options: options, progress: progress)
+
+        let (keyLock, fileLock) = try takeExclusiveUse(of: target)
+        defer { withExtendedLifetime(keyLock) {} }
+        defer { fileLock?.release() }
+
+        let swapped = try moveIntoPlace(staged, target: target)
+
+        let restored = try openRestored(target, key: source.key, isVault: verified.check.vaultID != nil, options: options, undoing: swapped)
+        defer { restored.close() }
+        swapped.swap.finish()
+        swapped.journal.remove()
+
+        try recordRestore(in: restored, from: backup, verified: verified, aside: swapped.aside, options: options)
+        return RestoreReport(
+            path: target.path, restoredFrom: backup.path, vaultID: verified.header.vaultID, schemaVersion: verified.check.schemaVersion,
+            replacedVaultKeptAt: swapped.aside?.path,
+            replacedVaultID: source.replacedVaultID == verified.header.vaultID ? nil : source.replacedVaultID,
+            keyringNote: ensureKeyringItem(header: verified.header, key: source.key, location: target, options: options))
+    }
+
+    // MARK: - The steps
+
+    /// Step 1's result: the backup's key and the id of the vault it replaces.
+    private struct UnlockedBackup {
+        let header: KeyHeader
+        let key: MasterKey
+        let cipher: CipherSettings
+        let replacedVaultID: String?
+    }
+
+    /// Step 2's result: the staged header and what the file check found.
+    private struct VerifiedStaging {
+        let header: KeyHeader
+        let check: VaultFileCheck
+    }
+
+    /// Step 4's result: what to finish or undo.
+    private struct SwappedFiles {
+        let swap: FileSwap
+        let journal: RestoreJournal
+        /// Where the replaced vault went (nil when there was none).
+        let aside: VaultLocation?
+    }
+
+    /// Step 1: the backup is a backup (not the vault, not a vault in use),
+    /// its key is found and its header authenticated with it, and it is of
+    /// this vault unless `allowsOtherVault`.
+    private static func unlockBackup(
+        _ backup: VaultLocation, replacing target: VaultLocation, unlock: UnlockRequest, options: RestoreOptions
+    ) throws -> UnlockedBackup {
         guard backup.databaseExists else {
             throw VaultError.notFound(path: backup.path, detail: "no backup there")
         }
@@ -85,7 +141,7 @@ public enum VaultRestore {
         // header authenticated with it (its database is read in place only
         // to name what a forged header changed, or to check an old-format
         // one; on read-only media it cannot be, and the staged copy is
-        // checked below anyway). What the restore trusts is the staged copy.
+        // checked in step 2 anyway). What the restore trusts is the staged copy.
         let backupHeader = try EncryptedDatabase.loadHeader(backup, verifyingFiles: false)
         let key: MasterKey, cipher: CipherSettings
         do {
@@ -99,17 +155,29 @@ public enum VaultRestore {
         if let current, current != backupHeader.vaultID, !options.allowsOtherVault {
             throw VaultError.invalidArgument(detail: "\(backup.path) is a backup of vault \(backupHeader.vaultID), but \(target.path) is vault \(current). Nothing was changed; pass --allow-other-vault to replace it anyway")
         }
+        return UnlockedBackup(header: backupHeader, key: key, cipher: cipher, replacedVaultID: current)
+    }
 
-        // 2. Stage and verify.
+    /// Step 2, first half: the vault's directory is ready for staging (a
+    /// restore a killed process left half-done is settled first, the files
+    /// are the user's, abandoned staging files are gone); returns the
+    /// staging location.
+    private static func prepareStaging(for target: VaultLocation) throws -> VaultLocation {
         try createDirectory(target.directory)
-        // A restore a killed process left half-done is settled first.
         _ = try RestoreJournal.recover(target)
         try VaultFiles.verify(target)
         try VaultFiles.verifyBackupsDirectory(of: target)
         StagingFiles.removeAbandoned(in: target.directory, marker: RestoreJournal.stagingMarker)
-        let staged = StagingFiles.location(beside: target, marker: RestoreJournal.stagingMarker)
-        // Staged files that were moved into place no longer exist here.
-        defer { for file in [staged.path, staged.walPath, staged.shmPath, staged.headerPath] { unlink(file) } }
+        return StagingFiles.location(beside: target, marker: RestoreJournal.stagingMarker)
+    }
+
+    /// Step 2: the backup is copied to `staged` and verified there (header
+    /// authenticated against the staged database, every page, vault id,
+    /// schema not newer). The vault has not been touched when this throws.
+    private static func stageAndVerify(
+        _ backup: VaultLocation, into staged: VaultLocation, key: MasterKey, cipher: CipherSettings, options: RestoreOptions,
+        progress: ProgressHandler?
+    ) throws -> VerifiedStaging {
         try VaultSnapshot.copyFiles([(backup.headerPath, staged.headerPath), (backup.path, staged.path)], progress: progress)
         progress?(TransferProgress(phase: "verifying", completed: 0, total: 0, unit: .items))
         let header = try authenticatedStagedHeader(staged, of: backup, key: key, configuration: options.configuration)
@@ -129,15 +197,22 @@ public enum VaultRestore {
             throw VaultError.backupUnusable(path: backup.path, detail: "its database is vault \(check.vaultID ?? "none") but its key header is for vault \(header.vaultID)")
         }
         for file in [staged.walPath, staged.shmPath] { unlink(file) }
+        return VerifiedStaging(header: header, check: check)
+    }
 
-        // 3. Exclusive use (and the key lock: no key change, and no other
-        // restore, meanwhile; whoever finds the journal without it settles
-        // it), 4. swap.
+    /// Step 3: the key lock (no key change, and no other restore,
+    /// meanwhile; whoever finds the journal without it settles it) and
+    /// exclusive use of the vault's files. Hold both until the restore ends.
+    private static func takeExclusiveUse(of target: VaultLocation) throws -> (KeyLock, DeadManSwitchLock?) {
         let keyLock = try VaultKeyManager.acquireLock(for: target)
-        defer { withExtendedLifetime(keyLock) {} }
-        var lock: VaultExclusiveUse?
-        if target.databaseExists { lock = try VaultExclusiveUse(target) }
-        defer { lock?.release() }
+        let fileLock = target.databaseExists ? try DeadManSwitchLock(target) : nil
+        return (keyLock, fileLock)
+    }
+
+    /// Step 4: the current vault is moved aside (database, WAL, a link to
+    /// its header) and the staged header and database are moved into place,
+    /// under a journal; a failure undoes the moves and removes the journal.
+    private static func moveIntoPlace(_ staged: VaultLocation, target: VaultLocation) throws -> SwappedFiles {
         let aside = target.databaseExists ? replacedLocation(for: target) : nil
         // Before the journal names it: a restore killed right after writing
         // the journal must not leave one that names a missing directory.
@@ -163,35 +238,40 @@ public enum VaultRestore {
             journal.remove()
             throw error
         }
+        return SwappedFiles(swap: swap, journal: journal, aside: aside)
+    }
 
-        // 5. Open it as any vault is opened.
-        let restored: EncryptedDatabase
+    /// Step 5: the restored file opens as any file with a key header does
+    /// (key check, vault id, schema history), as a vault when the backup was
+    /// one (an app database's has no vault id inside); if it does not, step
+    /// 4 is undone.
+    private static func openRestored(
+        _ target: VaultLocation, key: MasterKey, isVault: Bool, options: RestoreOptions, undoing swapped: SwappedFiles
+    ) throws -> EncryptedDatabase {
         do {
-            restored = try EncryptedDatabase.open(
+            return try EncryptedDatabase.open(
                 at: target, unlock: UnlockRequest(masterKey: key, usesKeyring: false), configuration: options.configuration,
-                settlingInterruptedRestore: false, verify: check.vaultID == nil ? { _, _ in } : Vault.verifyVault)
+                settlingInterruptedRestore: false, verify: isVault ? Vault.verifyVault : { _, _ in })
         } catch {
             unlink(target.walPath)
-            swap.undo()
-            journal.remove()
+            swapped.swap.undo()
+            swapped.journal.remove()
             throw error
         }
-        defer { restored.close() }
-        swap.finish()
-        journal.remove()
+    }
 
+    /// After the steps: the restored vault records where it came from.
+    private static func recordRestore(
+        in restored: EncryptedDatabase, from backup: VaultLocation, verified: VerifiedStaging, aside: VaultLocation?, options: RestoreOptions
+    ) throws {
         let backupTime = (try? FileManager.default.attributesOfItem(atPath: backup.path)[.modificationDate] as? Date)?.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
         if restored.kind == .vault { try restored.write { db in
             try VaultMeta.write(VaultMeta.lastBackupAt, String(backupTime ?? Clock.nowMilliseconds()), in: db)
             try VaultMeta.write(VaultMeta.lastBackupPath, backup.path, in: db)
-            var detail = ["from": backup.path, "schema_version": String(check.schemaVersion)]
+            var detail = ["from": backup.path, "schema_version": String(verified.check.schemaVersion)]
             detail["replaced_kept_at"] = aside?.path
-            try AccessLog.record(AccessEvent(action: "backup.restore", resource: header.vaultID, detail: detail), actor: options.configuration.actor, in: db)
+            try AccessLog.record(AccessEvent(action: "backup.restore", resource: verified.header.vaultID, detail: detail), actor: options.configuration.actor, in: db)
         } }
-        return RestoreReport(
-            path: target.path, restoredFrom: backup.path, vaultID: header.vaultID, schemaVersion: check.schemaVersion,
-            replacedVaultKeptAt: aside?.path, replacedVaultID: current == header.vaultID ? nil : current,
-            keyringNote: ensureKeyringItem(header: header, key: key, location: target, options: options))
     }
 
     /// The staged copy of the backup's header, authenticated with `key`

@@ -1,5 +1,5 @@
 internal import CZlib
-public import Foundation
+package import Foundation
 
 /// zlib compression for the JSON simvault keeps in BLOBs (workflow states,
 /// run inputs and outputs). The only file that calls zlib.
@@ -16,24 +16,24 @@ public import Foundation
 /// ```
 ///
 /// zlib: https://zlib.net/manual.html
-public enum Zlib {
+package enum Zlib {
     /// Default level: 1, zlib's fastest. Measured on 1,000 workflow states
     /// of 10-60 KB (docs/performance.md): level 1 keeps 28.1% of the JSON
     /// and compresses 50 KB in ~0.3 ms; zlib's own default, 6, keeps 25.1%
     /// in ~1.3 ms, which was over half the time of saving a workflow.
-    public static let defaultLevel: Int32 = 1
+    package static let defaultLevel: Int32 = 1
     /// Level for archives that leave the vault (ZIP bundles): written once,
     /// kept and sent around, so size matters more than time.
-    public static let archiveLevel: Int32 = 6
+    package static let archiveLevel: Int32 = 6
     /// Refuse to inflate more than this (a damaged or hostile BLOB must not
     /// exhaust memory): 1 GiB, SQLite's largest possible value.
-    public static let maximumDecompressedBytes = 1 << 30
+    package static let maximumDecompressedBytes = 1 << 30
 
     /// Compresses `data` into a zlib stream.
     ///
     /// - Throws: ``VaultError/invalidArgument(detail:)`` when zlib refuses
     ///   (only for a level outside 0...9).
-    public static func compress(_ data: Data, level: Int32 = defaultLevel) throws -> Data {
+    package static func compress(_ data: Data, level: Int32 = defaultLevel) throws -> Data {
         var capacity = compressBound(uLong(data.count))
         var output = Data(count: Int(capacity))
         let status = output.withUnsafeMutableBytes { out in
@@ -53,7 +53,7 @@ public enum Zlib {
     /// - Throws: ``VaultError/corrupt(detail:)`` when the stream is damaged
     ///   (bad header, bad data, Adler-32 mismatch, truncated) or would exceed
     ///   ``maximumDecompressedBytes``.
-    public static func decompress(_ data: Data) throws -> Data {
+    package static func decompress(_ data: Data) throws -> Data {
         var stream = z_stream()
         // inflateInit is a macro; inflateInit_ is what it expands to.
         guard inflateInit_(&stream, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {

@@ -47,7 +47,7 @@ public final class EncryptedDatabase: Sendable {
 
     let masterKey: MasterKey
     let writer: SerializedConnection
-    private let readers: ReaderPool
+    let readers: ReaderPool
 
     /// Database path.
     public var path: String { location.path }
@@ -292,16 +292,24 @@ public final class EncryptedDatabase: Sendable {
     }
 
     /// Async `read`: runs on a background thread, never blocking the caller.
+    /// While every reader is busy the caller suspends, holding no thread.
+    ///
+    /// - Throws: what `body` throws; `CancellationError` if the task is
+    ///   cancelled before a reader was free (once `body` runs it completes).
     public func read<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
-        try await Self.offload { try self.read(body) }
+        try await mappingEngineErrors {
+            try await readers.withReader { db in try db.inTransaction(.deferred) { try body(db) } }
+        }
     }
 
-    /// Async `write`.
+    /// Async `write`: like `read`, the caller suspends while the writer is
+    /// busy.
     public func write<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
-        try await Self.offload { try self.write(body) }
+        try await writer.withAsyncTurn { try self.write(body) }
     }
 
-    /// Closes the writer and all readers. Later calls throw `.closed`.
+    /// Closes the writer and all readers. Later calls throw `.closed`, and
+    /// so do async callers still waiting for a connection.
     public func close() {
         readers.close()
         writer.close()
@@ -317,6 +325,17 @@ public final class EncryptedDatabase: Sendable {
         }
     }
 
+    private func mappingEngineErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as SQLiteError {
+            throw VaultError.classify(error, path: location.path) ?? error
+        }
+    }
+
+    /// Runs blocking `work` on a global queue. Callers hold a slot of a
+    /// ``SuspendingSemaphore`` first, so the threads this takes are bounded
+    /// by the database's connections, not by its callers.
     static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global(qos: .userInitiated).async {

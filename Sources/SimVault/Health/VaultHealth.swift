@@ -191,7 +191,7 @@ private struct HealthRun {
         do {
             let result = try KeyUnlocker(header: header, location: location, configuration: configuration).unlock(unlock)
             if result.usedFallback {
-                let why = result.skipped.filter { $0.kind == "keyring" }.map(\.reason).joined(separator: "; ")
+                let why = result.skipped.filter { $0.kind == .keyring }.map(\.reason).joined(separator: "; ")
                 add("key source", .warning, "\(result.source), because the keyring could not be used: \(why)")
             } else {
                 add("key source", .ok, result.source.description)

@@ -27,6 +27,21 @@ public struct ImportReport: Sendable, Codable, Equatable {
     public let alreadyPresent: Counts
     /// Things the user should know (API keys moved into secrets, ...).
     public let notes: [String]
+    /// Another app's database: every table it holds and what became of it
+    /// (empty for a simvault export).
+    public var tables: [SourceTable] = []
+    /// Another app's files that still hold the imported data, credentials
+    /// included, in plaintext (the database, its `-wal`/`-shm`, LibreOllama's
+    /// `llm_settings.json`) and are still there.
+    public var plaintextCopies: [String] = []
+
+    init(source: String, format: String, imported: Counts, alreadyPresent: Counts, notes: [String]) {
+        self.source = source
+        self.format = format
+        self.imported = imported
+        self.alreadyPresent = alreadyPresent
+        self.notes = notes
+    }
 }
 
 /// Writes records in simvault's export format (``VaultExport``) into the
@@ -189,7 +204,7 @@ struct RecordImporter {
         let id = try fields.string("id")
         guard let data = Data(base64Encoded: try fields.string("data_base64")) else { throw fields.invalid("data_base64 is not base64") }
         guard data.count <= AttachmentStore.maximumByteCount else { throw fields.invalid("it is larger than \(ByteCount.format(Int64(AttachmentStore.maximumByteCount)))") }
-        let digest = AttachmentStore.sha256(data)
+        let digest = ContentDigest.sha256Hex(data)
         if let stated = try fields.optionalString("sha256"), stated != digest { throw fields.invalid("its data does not match its sha256") }
         try insert("attachments", [
             "id": id, "message_id": messageID, "file_name": try fields.string("file_name"),

@@ -125,7 +125,7 @@ public enum SimWorkflowArchive {
             let entry = (names.map(SimWorkflowName.pathSegment) + [fileName]).joined(separator: "/")
             let data = workflow.file.serialized()
             items.append(WorkflowBundle.Manifest.Item(
-                id: workflow.id, name: workflow.name, file: entry, bytes: data.count, sha256: AttachmentStore.sha256(data)))
+                id: workflow.id, name: workflow.name, file: entry, bytes: data.count, sha256: ContentDigest.sha256Hex(data)))
             contents.append((entry, data))
         }
         let folderList = folderOrder.enumerated().map { position, key -> JSONValue in

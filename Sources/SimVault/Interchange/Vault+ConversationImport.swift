@@ -48,7 +48,7 @@ extension Vault {
         readerLimits.maximumValueBytes = limits.maximumRecordBytes
         let reader = try JSONReader(path: path, limits: readerLimits)
         do {
-            return try writeData { db in
+            return try writeCheckingSchema { db in
                 var importer = RecordImporter(db: db, vault: self)
                 var format: String?, version: JSONValue?
                 try reader.beginObject()

@@ -72,7 +72,7 @@ extension Vault {
     ///
     /// - Throws: ``VaultError/recordNotFound(kind:id:)``.
     public func exportSimWorkflow(id: String, form: SimWorkflowFile.Form = .uiExport) throws -> SimWorkflowFile {
-        let file = try readData { db in try Self.simWorkflowFile(id: id, exportedAt: Date(), form: form, in: db) }
+        let file = try readCheckingSchema { db in try Self.simWorkflowFile(id: id, exportedAt: Date(), form: form, in: db) }
         try recordAccess(AccessEvent(action: "workflow.export", resource: id, detail: ["format": form == .apiExport ? "sim-api-json" : "sim-json"]))
         return file
     }
@@ -141,7 +141,7 @@ extension Vault {
 
     private func importSimWorkflows(_ items: [SimWorkflowImport], audit: [String: String]) throws -> WorkflowImportReport {
         let prepared = try items.map { try $0.prepared() }
-        return try writeData { db in
+        return try writeCheckingSchema { db in
             var importer = RecordImporter(db: db, vault: self)
             let imported = try prepared.map { try Self.store($0, in: db, sealingCredentialsWith: &importer) }
             var detail = audit
@@ -181,7 +181,7 @@ extension Vault {
     }
 
     private func exportedFiles(ids: [String], at now: Date) throws -> [SimWorkflowArchive.Exported] {
-        let files = try readData { db -> [SimWorkflowArchive.Exported] in
+        let files = try readCheckingSchema { db -> [SimWorkflowArchive.Exported] in
             let chosen = ids.isEmpty ? try db.fetchAll("SELECT id FROM workflows ORDER BY name, id").map { try $0.get(0, as: String.self) } : ids
             return try chosen.map { id in
                 guard let row = try db.fetchOne("SELECT name, category FROM workflows WHERE id = ?", [id]) else {

@@ -1,4 +1,3 @@
-internal import CSodium
 import Foundation
 import VaultKeys
 
@@ -89,7 +88,7 @@ extension Vault {
             }
         }
         let report = try withoutActuallyEscaping(output) { output in
-            try readData { db in
+            try readCheckingSchema { db in
                 try ExportWriter(db: db, vault: self, output: output, progress: progress).write(scope, includingSecretValues: includingSecretValues)
             }
         }
@@ -102,7 +101,7 @@ extension Vault {
     ///
     /// - Throws: ``VaultError/recordNotFound(kind:id:)``.
     public func exportMarkdown(conversation id: String) throws -> String {
-        let text = try readData { db in try ConversationMarkdown.render(try ExportRecords.conversation(id, in: db), in: db) }
+        let text = try readCheckingSchema { db in try ConversationMarkdown.render(try ExportRecords.conversation(id, in: db), in: db) }
         try recordAccess(AccessEvent(action: "export", resource: ExportScope.conversation(id: id).resource, detail: ["format": "markdown"]))
         return text
     }
@@ -208,7 +207,7 @@ private struct ExportWriter {
     /// UTF-8), escaped byte by byte into a buffer that is zeroed afterwards.
     private func writeSecretString(_ value: SecretBytes) throws {
         var buffer: [UInt8] = []
-        defer { buffer.withUnsafeMutableBytes { if let base = $0.baseAddress { sodium_memzero(base, $0.count) } } }
+        defer { Sodium.wipe(&buffer) }
         value.withUnsafeBytes { bytes in
             var iterator = bytes.makeIterator()
             var decoder = UTF8()

@@ -63,7 +63,7 @@ public enum WorkflowBundle {
             let name = workflow.name
             let entry = String(format: "workflows/%02d-%@.json", position + 1, slug(name))
             let data = workflow.file.serialized()
-            items.append(Manifest.Item(id: workflow.id, name: name, file: entry, bytes: data.count, sha256: AttachmentStore.sha256(data)))
+            items.append(Manifest.Item(id: workflow.id, name: name, file: entry, bytes: data.count, sha256: ContentDigest.sha256Hex(data)))
             contents.append((entry, data))
         }
         let manifest = Manifest(
@@ -130,7 +130,7 @@ public enum WorkflowBundle {
         }
         return try manifest.workflows.map { item in
             let data = try archive.read(try archive.entry(named: item.file))
-            guard data.count == item.bytes, AttachmentStore.sha256(data) == item.sha256 else {
+            guard data.count == item.bytes, ContentDigest.sha256Hex(data) == item.sha256 else {
                 throw refuse("\(item.file) does not match the size and SHA-256 in the manifest")
             }
             let file = try SimWorkflowFile(data: data, source: "\(path):\(item.file)")

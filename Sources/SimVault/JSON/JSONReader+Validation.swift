@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 
 extension JSONReader {
     /// Checks that `data` is one JSON document that ``readDocument()``
@@ -18,7 +18,7 @@ extension JSONReader {
     /// the text is wrong.
     ///
     /// - Throws: ``JSONError`` saying what is wrong and where.
-    public static func validate(_ data: Data, limits: Limits = Limits()) throws {
+    package static func validate(_ data: Data, limits: Limits = Limits()) throws {
         if JSONScan.isCertainlyValid(data, limits: limits) { return }
         try JSONReader(data: data, limits: limits).validateDocument()
     }

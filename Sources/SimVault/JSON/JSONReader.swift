@@ -1,14 +1,14 @@
-public import Foundation
+package import Foundation
 
 /// Why a JSON text was refused: what was wrong and where (line, column and
 /// byte offset), so that a person can find it.
-public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let message: String
-    public let line: Int
-    public let column: Int
-    public let offset: Int64
+package struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
+    package let message: String
+    package let line: Int
+    package let column: Int
+    package let offset: Int64
 
-    public var description: String { "\(message) (line \(line), column \(column))" }
+    package var description: String { "\(message) (line \(line), column \(column))" }
 }
 
 /// A streaming JSON parser (RFC 8259) with bounded memory.
@@ -37,27 +37,27 @@ public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
 /// control characters in strings, lone UTF-16 surrogates, invalid UTF-8,
 /// nesting deeper than ``Limits/maximumDepth``, and strings or single values
 /// larger than the limits.
-public final class JSONReader {
+package final class JSONReader {
     /// Bounds on what one reader accepts.
-    public struct Limits: Sendable {
+    package struct Limits: Sendable {
         /// Deepest nesting of arrays and objects.
-        public var maximumDepth = 512
+        package var maximumDepth = 512
         /// Longest string, in bytes of UTF-8.
-        public var maximumStringBytes = 256 << 20
+        package var maximumStringBytes = 256 << 20
         /// Largest value ``readValue()`` builds in memory, in bytes of input.
-        public var maximumValueBytes: Int64 = 512 << 20
+        package var maximumValueBytes: Int64 = 512 << 20
         /// Most memory one value ``readValue()`` builds may take, as
         /// estimated while it is built (``estimatedNodeBytes`` per value and
         /// member, plus the bytes of its strings, keys and numbers): a file
         /// of many tiny values (`[1,1,1,…]` takes ~50 bytes of memory per 2
         /// bytes of input) cannot exhaust memory within the input limit.
-        public var maximumValueMemory: Int64 = 1 << 30
-        public init() {}
+        package var maximumValueMemory: Int64 = 1 << 30
+        package init() {}
     }
 
     /// What one built value or member costs besides its text, in bytes
     /// (an enum box, an array slot or a member's key and value).
-    public static let estimatedNodeBytes: Int64 = 48
+    package static let estimatedNodeBytes: Int64 = 48
 
     private let refill: () throws -> Data?
     private let limits: Limits
@@ -78,10 +78,10 @@ public final class JSONReader {
     /// The estimated memory of the last value ``readValue()`` built (see
     /// ``Limits/maximumValueMemory``), for callers that bound a record made
     /// of several values.
-    public private(set) var lastValueMemory: Int64 = 0
+    package private(set) var lastValueMemory: Int64 = 0
 
     /// A reader over bytes in memory.
-    public convenience init(data: Data, limits: Limits = Limits()) {
+    package convenience init(data: Data, limits: Limits = Limits()) {
         var handed = false
         self.init(limits: limits) {
             if handed { return nil }
@@ -93,7 +93,7 @@ public final class JSONReader {
     /// A reader over a file, read in 256 KiB chunks.
     ///
     /// - Throws: ``VaultError/io(detail:)`` when the file cannot be opened.
-    public convenience init(path: String, limits: Limits = Limits()) throws {
+    package convenience init(path: String, limits: Limits = Limits()) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw VaultError.io(detail: "cannot read \(path): \(String(cString: strerror(errno)))")
         }
@@ -105,31 +105,31 @@ public final class JSONReader {
     }
 
     /// A reader over chunks produced by `refill` (nil at the end).
-    public init(limits: Limits = Limits(), refill: @escaping () throws -> Data?) {
+    package init(limits: Limits = Limits(), refill: @escaping () throws -> Data?) {
         self.refill = refill
         self.limits = limits
     }
 
     /// Bytes read so far.
-    public var offset: Int64 { consumedBefore + Int64(index) }
+    package var offset: Int64 { consumedBefore + Int64(index) }
 
     // MARK: - Documents and values
 
     /// Reads a whole document: one value and nothing after it.
-    public func readDocument() throws -> JSONValue {
+    package func readDocument() throws -> JSONValue {
         let value = try readValue()
         try expectEnd()
         return value
     }
 
     /// Checks that only whitespace is left.
-    public func expectEnd() throws {
+    package func expectEnd() throws {
         try skipWhitespace()
         if let byte = try peek() { throw error("unexpected \(describe(byte)) after the end of the JSON value") }
     }
 
     /// Reads the next value completely into memory.
-    public func readValue() throws -> JSONValue {
+    package func readValue() throws -> JSONValue {
         try beforeValue()
         let outermost = valueStart == nil
         if outermost {
@@ -146,13 +146,13 @@ public final class JSONReader {
     }
 
     /// Whether the next value starts with `{` (an object), without reading it.
-    public func nextValueIsObject() throws -> Bool {
+    package func nextValueIsObject() throws -> Bool {
         try skipWhitespace()
         return try peek() == UInt8(ascii: "{")
     }
 
     /// Whether the next value starts with `[` (an array), without reading it.
-    public func nextValueIsArray() throws -> Bool {
+    package func nextValueIsArray() throws -> Bool {
         try skipWhitespace()
         return try peek() == UInt8(ascii: "[")
     }
@@ -161,7 +161,7 @@ public final class JSONReader {
     /// accept (duplicate keys included), without building it: what simvault
     /// stores as JSON is what its exports can read back. About ten times
     /// faster than `readDocument()` on a workflow state.
-    public func validateDocument() throws {
+    package func validateDocument() throws {
         try beforeValue()
         _ = try parseValue(depth: containers.count, pass: .validate)
         try expectEnd()
@@ -170,7 +170,7 @@ public final class JSONReader {
     /// Skips the next value without building it (checking its syntax all
     /// the same): memory stays bounded by the longest string, however large
     /// the value.
-    public func skipValue() throws {
+    package func skipValue() throws {
         try beforeValue()
         _ = try parseValue(depth: containers.count, pass: .skip)
     }
@@ -179,7 +179,7 @@ public final class JSONReader {
 
     /// Consumes the `{` of an object whose members are then read with
     /// ``nextMember()``.
-    public func beginObject() throws {
+    package func beginObject() throws {
         try beforeValue()
         try expect(UInt8(ascii: "{"), "an object")
         try push(isObject: true)
@@ -187,7 +187,7 @@ public final class JSONReader {
 
     /// The key of the next member of the current object (the reader is then
     /// at its value), or nil when the object ended (its `}` consumed).
-    public func nextMember() throws -> String? {
+    package func nextMember() throws -> String? {
         guard let top = containers.last, top.isObject else { throw error("nextMember() outside an object") }
         try skipWhitespace()
         if try peek() == UInt8(ascii: "}") {
@@ -206,7 +206,7 @@ public final class JSONReader {
 
     /// Consumes the `[` of an array whose elements are then read with
     /// ``nextElement()``.
-    public func beginArray() throws {
+    package func beginArray() throws {
         try beforeValue()
         try expect(UInt8(ascii: "["), "an array")
         try push(isObject: false)
@@ -214,7 +214,7 @@ public final class JSONReader {
 
     /// Whether another element follows in the current array (the reader is
     /// then at it); false when the array ended (its `]` consumed).
-    public func nextElement() throws -> Bool {
+    package func nextElement() throws -> Bool {
         guard let top = containers.last, !top.isObject else { throw error("nextElement() outside an array") }
         try skipWhitespace()
         if try peek() == UInt8(ascii: "]") {

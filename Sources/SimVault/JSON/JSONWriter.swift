@@ -12,8 +12,8 @@
 /// //   "a": 1
 /// // }
 /// ```
-public enum JSONWriter {
-    public enum Style: Sendable {
+package enum JSONWriter {
+    package enum Style: Sendable {
         /// No whitespace at all.
         case compact
         /// Two-space indentation, `"key": value`, one member per line.
@@ -23,14 +23,14 @@ public enum JSONWriter {
     /// The text of `value`. With `.pretty`, `indentLevel` shifts every line
     /// after the first right by that many levels (to embed the value inside
     /// a larger document being streamed).
-    public static func serialize(_ value: JSONValue, style: Style, indentLevel: Int = 0) -> String {
+    package static func serialize(_ value: JSONValue, style: Style, indentLevel: Int = 0) -> String {
         var output = ""
         write(value, style: style, level: indentLevel, into: &output)
         return output
     }
 
     /// `text` as a JSON string literal, quotes included.
-    public static func quoted(_ text: String) -> String {
+    package static func quoted(_ text: String) -> String {
         var output = ""
         writeString(text, into: &output)
         return output

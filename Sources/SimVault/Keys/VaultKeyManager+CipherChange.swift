@@ -22,7 +22,7 @@ import VaultKeys
 ///
 /// Other processes: the old file is locked exclusively, so no connection has
 /// it open or can open it. While the new file takes its name, the vault's
-/// `-shm` lock byte (``VaultExclusiveUse``) keeps every WAL-mode opener out
+/// `-shm` lock byte (``DeadManSwitchLock``) keeps every WAL-mode opener out
 /// until the old file's connection is closed. A process that opened the old
 /// file and waited for its lock finds, once it gets it, that the file was
 /// replaced (``Connection``'s open step `verifyFileStillInPlace`) and fails
@@ -63,7 +63,7 @@ extension VaultKeyManager {
     func replaceWithEncryptedCopy(
         of exclusive: Connection, newKey: MasterKey, cipher: CipherSettings, pageCount: Int,
         progress: (@Sendable (RekeyProgress) -> Void)?
-    ) throws -> VaultExclusiveUse {
+    ) throws -> DeadManSwitchLock {
         progress?(.reencrypting(pages: 0, pageCount: pageCount))
         let copy = StagingFiles.location(beside: location, marker: Self.reencryptedCopyMarker)
         var placed = false
@@ -82,7 +82,7 @@ extension VaultKeyManager {
         for file in [copy.walPath, copy.shmPath, copy.path + "-journal"] { unlink(file) }
         progress?(.reencrypting(pages: pageCount, pageCount: pageCount))
 
-        let lock = try VaultExclusiveUse(location)
+        let lock = try DeadManSwitchLock(location)
         do {
             guard rename(copy.path, location.path) == 0 else {
                 throw VaultError.io(detail: "cannot move the re-encrypted copy into place: \(String(cString: strerror(errno)))")

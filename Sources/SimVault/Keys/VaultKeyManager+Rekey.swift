@@ -47,6 +47,52 @@ extension VaultKeyManager {
     public func rekey(unlock: UnlockRequest, options: RekeyOptions = RekeyOptions()) throws -> RekeyReport {
         let deadline = Date().addingTimeInterval(wait)
         let progress = options.progress ?? { _ in }
+        var (change, plan) = try planRekey(unlock: unlock, options: options, deadline: deadline, progress: progress)
+        let (exclusive, pageCount) = try openExclusively(for: plan, deadline: deadline, progress: progress)
+        // Closed explicitly after the re-encryption; closing is idempotent.
+        defer { exclusive.close() }
+        try recordPendingKey(plan, in: &change)
+        let reencryption = reencrypt(exclusive, plan: plan, pageCount: pageCount, options: options)
+        progress(.verifying)
+        var warnings = change.repaired?.warnings ?? []
+        warnings += try verifyNewKeyInUse(plan, pageCount: pageCount, reencryptionError: reencryption.error, in: &change)
+        progress(.finishing)
+        warnings += try makeNewKeyCurrent(plan, in: &change)
+        let header = plan.header
+        return RekeyReport(
+            previousKeyID: header.keyID, keyID: plan.rotation.keyID, previousCipher: header.cipher, cipher: plan.targetCipher ?? header.cipher,
+            slots: plan.slots.slots.map { KeySlotSummary($0) }, droppedSlots: plan.slots.dropped.map { KeySlotSummary($0) },
+            pageCount: pageCount, databaseBytes: VaultLocation.size(of: location.path) ?? 0,
+            reencryptionSeconds: reencryption.seconds, repairedRotation: change.repaired, warnings: warnings)
+    }
+
+    // MARK: - The steps
+
+    /// Step 1's result: the keys and slots of the rotation.
+    private struct PlannedRekey {
+        /// The authenticated header the rotation starts from.
+        let header: KeyHeader
+        let oldKey: MasterKey
+        let newKey: MasterKey
+        /// The new cipher settings of `rekey --cipher-compat`, nil to keep them.
+        let targetCipher: CipherSettings?
+        let slots: SlotPlan
+        let rotation: KeyRotation
+        let hasKeyringSlot: Bool
+    }
+
+    /// Step 4's result. Its error is not final: step 5 finds out from the
+    /// file which key it uses.
+    private struct Reencryption {
+        let error: (any Error)?
+        let seconds: Double
+    }
+
+    /// Step 1: take the key lock, unlock, and wrap every slot for a new
+    /// random key. A missing or wrong password stops here, nothing changed.
+    private func planRekey(
+        unlock: UnlockRequest, options: RekeyOptions, deadline: Date, progress: (RekeyProgress) -> Void
+    ) throws -> (KeyChange, PlannedRekey) {
         let request = unlock.cachingSecrets()
         var change = try beginKeyChange(deadline: deadline, onWait: { progress(.waitingForOtherProcesses) })
         // The header every slot is re-wrapped from is authenticated first: a
@@ -66,59 +112,82 @@ extension VaultKeyManager {
 
         progress(.wrappingSlots)
         let newKey = MasterKey.generate()
-        let plan = try planSlots(header: header, oldKey: oldKey, newKey: newKey, candidates: candidates, options: options)
-        let rotation = KeyRotation(newKey: newKey, vaultID: header.vaultID, slots: plan.slots, cipher: targetCipher)
-        let hasKeyringSlot = !header.slots(ofKind: .keyring).isEmpty
+        let slots = try planSlots(header: header, oldKey: oldKey, newKey: newKey, candidates: candidates, options: options)
+        let rotation = KeyRotation(newKey: newKey, vaultID: header.vaultID, slots: slots.slots, cipher: targetCipher)
+        return (change, PlannedRekey(
+            header: header, oldKey: oldKey, newKey: newKey, targetCipher: targetCipher, slots: slots, rotation: rotation,
+            hasKeyringSlot: !header.slots(ofKind: .keyring).isEmpty))
+    }
 
-        let exclusive = try ExclusiveAccess.open(
-            location: location, key: oldKey, cipher: header.cipher, deadline: deadline,
+    /// Step 2: open the database exclusively (nobody else may have it open;
+    /// nothing is changed when someone does), add the secrets key's wrap for
+    /// the new key, fold the WAL into the file, and check the free space.
+    private func openExclusively(
+        for plan: PlannedRekey, deadline: Date, progress: (RekeyProgress) -> Void
+    ) throws -> (Connection, pageCount: Int) {
+        let header = plan.header
+        let exclusive = try ExclusiveConnection.open(
+            location: location, key: plan.oldKey, cipher: header.cipher, deadline: deadline,
             onWait: { progress(.waitingForOtherProcesses) })
-        // Closed explicitly before the verification; closing is idempotent.
-        defer { exclusive.close() }
-        let pageCount: Int
         do {
-            // A vault or an app database (made by `encrypt`): both rekey.
-            _ = try EncryptedDatabase.identify(exclusive, header: header, location: location)
-            pageCount = try exclusive.scalar("PRAGMA page_count") ?? 0
-            // Stored secrets are sealed under a secrets key wrapped for the
-            // master key: add its wrap for the new key first, so secrets open
-            // with whichever key the database ends up using after a crash.
-            try exclusive.inTransaction(.immediate) {
-                try SecretKeyRotation.prepare(from: oldKey, to: newKey, vaultID: header.vaultID, in: exclusive)
+            let pageCount: Int
+            do {
+                // A vault or an app database (made by `encrypt`): both rekey.
+                _ = try EncryptedDatabase.identify(exclusive, header: header, location: location)
+                pageCount = try exclusive.scalar("PRAGMA page_count") ?? 0
+                // Stored secrets are sealed under a secrets key wrapped for the
+                // master key: add its wrap for the new key first, so secrets open
+                // with whichever key the database ends up using after a crash.
+                try exclusive.inTransaction(.immediate) {
+                    try SecretKeyRotation.prepare(from: plan.oldKey, to: plan.newKey, vaultID: header.vaultID, in: exclusive)
+                }
+                // Fold whatever committed frames the WAL holds into the file
+                // first, so every page is read from one place with the old key.
+                try exclusive.checkpointAndTruncateWAL()
+            } catch let error as SQLiteError {
+                throw VaultError.classify(error, path: location.path) ?? VaultError.io(detail: "cannot prepare \(location.path) for re-encryption: \(error.message)")
             }
-            // Fold whatever committed frames the WAL holds into the file
-            // first, so every page is read from one place with the old key.
-            try exclusive.checkpointAndTruncateWAL()
-        } catch let error as SQLiteError {
-            throw VaultError.classify(error, path: location.path) ?? VaultError.io(detail: "cannot prepare \(location.path) for re-encryption: \(error.message)")
-        }
-        try checkFreeSpace(pageCount: pageCount, pageSize: header.cipher.pageSize)
-
-        // Record the pending key before the database changes.
-        if hasKeyringSlot { try storeVerified(newKey, vaultID: header.vaultID, keyID: rotation.keyID) }
-        var pending = header
-        pending.rotation = rotation
-        do {
-            try replaceHeader(pending, keys: HeaderKeys(current: oldKey, pending: newKey), in: &change)
+            try checkFreeSpace(pageCount: pageCount, pageSize: header.cipher.pageSize)
+            return (exclusive, pageCount)
         } catch {
-            if hasKeyringSlot { _ = removeKeyringItem(keyID: rotation.keyID, header: header) }
+            exclusive.close()
             throw error
         }
+    }
 
+    /// Step 3: store the new key's keyring item (a new `key-id`, beside the
+    /// old item) and write the header with the `rotation` record, fsynced,
+    /// before the database changes.
+    private func recordPendingKey(_ plan: PlannedRekey, in change: inout KeyChange) throws {
+        let header = plan.header
+        if plan.hasKeyringSlot { try storeVerified(plan.newKey, vaultID: header.vaultID, keyID: plan.rotation.keyID) }
+        var pending = header
+        pending.rotation = plan.rotation
+        do {
+            try replaceHeader(pending, keys: HeaderKeys(current: plan.oldKey, pending: plan.newKey), in: &change)
+        } catch {
+            if plan.hasKeyringSlot { _ = removeKeyringItem(keyID: plan.rotation.keyID, header: header) }
+            throw error
+        }
+    }
+
+    /// Step 4: re-encrypt every page in one SQLCipher transaction (or, for
+    /// a cipher change, into an encrypted copy that replaces the file), then
+    /// close the exclusive connection.
+    private func reencrypt(_ exclusive: Connection, plan: PlannedRekey, pageCount: Int, options: RekeyOptions) -> Reencryption {
+        let header = plan.header
         let started = Date()
-        let monitor = targetCipher != nil ? nil : options.progress.map {
+        let monitor = plan.targetCipher != nil ? nil : options.progress.map {
             WALProgressMonitor(walPath: location.walPath, pageSize: header.cipher.pageSize, pageCount: pageCount, report: $0)
         }
-        // Errors here are not final: the verification below finds out from
-        // the file which key it uses, and finishes or rolls back.
         var reencryptionError: (any Error)?
-        var replacedFileLock: VaultExclusiveUse?
+        var replacedFileLock: DeadManSwitchLock?
         do {
-            if let targetCipher {
+            if let targetCipher = plan.targetCipher {
                 replacedFileLock = try replaceWithEncryptedCopy(
-                    of: exclusive, newKey: newKey, cipher: targetCipher, pageCount: pageCount, progress: options.progress)
+                    of: exclusive, newKey: plan.newKey, cipher: targetCipher, pageCount: pageCount, progress: options.progress)
             } else {
-                try exclusive.rekeyUnverified(to: newKey)
+                try exclusive.rekeyUnverified(to: plan.newKey)
                 try exclusive.checkpointAndTruncateWAL()
             }
         } catch {
@@ -127,38 +196,44 @@ extension VaultKeyManager {
         monitor?.stop()
         exclusive.close()
         replacedFileLock?.release()
-        let seconds = Date().timeIntervalSince(started)
+        return Reencryption(error: reencryptionError, seconds: Date().timeIntervalSince(started))
+    }
 
-        progress(.verifying)
+    /// Step 5: verify with fresh connections that the new key reads every
+    /// page and the old one no longer opens the file, and log `key.rekey`;
+    /// when the old key is still in use, roll the header back and throw.
+    /// Returns a warning when the log row could not be written.
+    private func verifyNewKeyInUse(
+        _ plan: PlannedRekey, pageCount: Int, reencryptionError: (any Error)?, in change: inout KeyChange
+    ) throws -> [String] {
+        let header = plan.header
         var event = AccessEvent(action: "key.rekey", resource: header.vaultID, detail: [
-            "from_key_id": header.keyID, "to_key_id": rotation.keyID, "pages": String(pageCount),
-            "slots": plan.slots.map { "\($0.id):\($0.kind.rawValue)" }.joined(separator: ","),
-            "dropped_slots": plan.dropped.map { "\($0.id):\($0.kind.rawValue)" }.joined(separator: ","),
+            "from_key_id": header.keyID, "to_key_id": plan.rotation.keyID, "pages": String(pageCount),
+            "slots": plan.slots.slots.map { "\($0.id):\($0.kind.rawValue)" }.joined(separator: ","),
+            "dropped_slots": plan.slots.dropped.map { "\($0.id):\($0.kind.rawValue)" }.joined(separator: ","),
         ])
-        if let targetCipher { event.detail["cipher_compatibility"] = "\(header.cipher.compatibility)->\(targetCipher.compatibility)" }
-        var warnings = change.repaired?.warnings ?? []
+        if let targetCipher = plan.targetCipher { event.detail["cipher_compatibility"] = "\(header.cipher.compatibility)->\(targetCipher.compatibility)" }
         switch try verifyReencryption(
-            oldKey: oldKey, oldCipher: header.cipher, newKey: newKey, newCipher: targetCipher ?? header.cipher,
+            oldKey: plan.oldKey, oldCipher: header.cipher, newKey: plan.newKey, newCipher: plan.targetCipher ?? header.cipher,
             recording: change.header.promotingRotation(), event: event) {
         case .newKey(let logProblem):
-            if let logProblem { warnings.append(logProblem) }
+            return logProblem.map { [$0] } ?? []
         case .oldKey:
-            try replaceHeader(header, keys: HeaderKeys(current: oldKey), in: &change)
-            if hasKeyringSlot { _ = removeKeyringItem(keyID: rotation.keyID, header: header) }
+            try replaceHeader(header, keys: HeaderKeys(current: plan.oldKey), in: &change)
+            if plan.hasKeyringSlot { _ = removeKeyringItem(keyID: plan.rotation.keyID, header: header) }
             let cause = reencryptionError.map { " (\(Self.describe($0)))" } ?? ""
             throw VaultError.keyManagement(detail: "the database was not re-encrypted\(cause): SQLCipher reports success even when its rewrite fails, and the check afterwards found the old key still in use. The rotation was rolled back; the vault still uses its old key and nothing was lost. Check free disk space and retry.")
         }
+    }
 
-        progress(.finishing)
-        try replaceHeader(change.header.promotingRotation(), keys: HeaderKeys(current: newKey), in: &change)
-        if hasKeyringSlot, let problem = removeKeyringItem(keyID: header.keyID, header: change.header) {
-            warnings.append(problem)
+    /// Step 6: make the new key current in the header, then remove the old
+    /// key's keyring item. Returns a warning when that removal failed.
+    private func makeNewKeyCurrent(_ plan: PlannedRekey, in change: inout KeyChange) throws -> [String] {
+        try replaceHeader(change.header.promotingRotation(), keys: HeaderKeys(current: plan.newKey), in: &change)
+        if plan.hasKeyringSlot, let problem = removeKeyringItem(keyID: plan.header.keyID, header: change.header) {
+            return [problem]
         }
-        return RekeyReport(
-            previousKeyID: header.keyID, keyID: rotation.keyID, previousCipher: header.cipher, cipher: targetCipher ?? header.cipher,
-            slots: plan.slots.map { KeySlotSummary($0) }, droppedSlots: plan.dropped.map { KeySlotSummary($0) },
-            pageCount: pageCount, databaseBytes: VaultLocation.size(of: location.path) ?? 0,
-            reencryptionSeconds: seconds, repairedRotation: change.repaired, warnings: warnings)
+        return []
     }
 
     // MARK: - Slots for the new key

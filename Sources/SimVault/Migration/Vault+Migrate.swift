@@ -72,7 +72,11 @@ extension EncryptedDatabase {
     ///
     /// - Throws: ``VaultError/appSchemaNewer(namespace:unknown:)`` or
     ///   `.corrupt` when a given namespace's history is refused.
-    public func migrationStatus(_ apps: [AppMigrations] = []) throws -> MigrationStatus {
+    public func migrationStatus(_ apps: AppMigrations...) throws -> MigrationStatus {
+        try migrationStatus(of: apps)
+    }
+
+    func migrationStatus(of apps: [AppMigrations]) throws -> MigrationStatus {
         try read { db in
             var current = 0, latest = 0
             var applied: [MigrationStatus.Step] = [], pending: [MigrationStatus.Step] = []
@@ -208,8 +212,8 @@ extension EncryptedDatabase {
 extension Vault {
     /// The vault's applied and pending migrations (simvault's, and every
     /// app namespace recorded or given).
-    public func migrationStatus(_ apps: [AppMigrations] = []) throws -> MigrationStatus {
-        try database.migrationStatus(apps)
+    public func migrationStatus(_ apps: AppMigrations...) throws -> MigrationStatus {
+        try database.migrationStatus(of: apps)
     }
 
     /// Applies simvault's pending migrations up to `target` (default: all),

@@ -25,7 +25,7 @@ extension Vault {
     ) throws -> [SearchHit] {
         let query = try SearchQuery(text)
         let size = min(max(limit, 1), 500)
-        return try readData { db in
+        return try readCheckingSchema { db in
             var hits: [SearchHit] = []
             for scope in SearchScope.allCases where scopes.contains(scope) {
                 let index = FullTextIndex.of(scope)

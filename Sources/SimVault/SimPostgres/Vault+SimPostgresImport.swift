@@ -110,7 +110,7 @@ extension Vault {
             }
             return report
         }
-        return try options.dryRun ? readData(body) : writeData(body)
+        return try options.dryRun ? readCheckingSchema(body) : writeCheckingSchema(body)
     }
 }
 

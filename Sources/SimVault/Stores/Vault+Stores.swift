@@ -42,25 +42,34 @@ extension Vault {
     /// let page = try await vault.perform { try $0.messages.page(in: chatID) }
     /// ```
     ///
-    /// - Throws: whatever `body` throws.
+    /// As many bodies run at once as the vault has connections (readers
+    /// plus the writer); further callers suspend until one finishes, holding
+    /// no thread. A body should therefore not wait for another `perform`.
+    ///
+    /// - Throws: whatever `body` throws; `VaultError.closed` after
+    ///   ``close()``; `CancellationError` if the task is cancelled before
+    ///   `body` started (once it runs it completes).
     public func perform<T: Sendable>(_ body: @escaping @Sendable (Vault) throws -> T) async throws -> T {
-        try await Self.offload { try body(self) }
+        try await performSlots.wait()
+        defer { performSlots.signal() }
+        return try await Self.offload { try body(self) }
     }
 
     // MARK: - Schema-checked access
 
-    /// `read`, after checking that the schema is current (in the same
-    /// snapshot, so a migration by another process is seen).
-    func readData<T>(_ body: (Connection) throws -> T) throws -> T {
+    /// `read`, after checking that the schema is exactly the current one (in
+    /// the same snapshot, so a migration by another process is seen): the
+    /// stores' only way to read.
+    func readCheckingSchema<T>(_ body: (Connection) throws -> T) throws -> T {
         try read { db in
             try Self.requireCurrentSchema(db)
             return try body(db)
         }
     }
 
-    /// `write`, after checking that the schema is current (inside the same
-    /// transaction).
-    func writeData<T>(_ body: (Connection) throws -> T) throws -> T {
+    /// `write`, after checking that the schema is exactly the current one
+    /// (inside the same transaction): the stores' only way to write.
+    func writeCheckingSchema<T>(_ body: (Connection) throws -> T) throws -> T {
         try write { db in
             try Self.requireCurrentSchema(db)
             return try body(db)
@@ -76,45 +85,6 @@ extension Vault {
         if version < latest { throw VaultError.schemaOutdated(vault: version, binary: latest) }
         if version > latest { throw VaultError.schemaNewer(vault: version, binary: latest) }
     }
-}
-
-/// Identifiers and argument checks shared by the stores.
-enum RecordID {
-    /// A new random identifier: a lowercase UUID.
-    static func make() -> String { UUID().uuidString.lowercased() }
-
-    /// Refuses an empty or blank identifier or name.
-    static func require(_ value: String, _ what: String) throws {
-        guard !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw VaultError.invalidArgument(detail: "\(what) must not be empty")
-        }
-    }
-
-    /// Refuses text that is not JSON (for the columns documented as JSON).
-    static func requireJSON(_ text: String?, _ what: String) throws {
-        guard let text else { return }
-        try requireJSON(Data(text.utf8), what)
-    }
-
-    /// Refuses bytes that are not JSON (workflow states, run payloads): the
-    /// JSON that simvault's own reader, and so its exports, accept.
-    static func requireJSON(_ bytes: Data, _ what: String) throws {
-        do { try JSONReader.validate(bytes) } catch {
-            throw VaultError.invalidArgument(detail: "\(what) must be JSON: \(error)")
-        }
-    }
-
-    /// Throws ``VaultError/recordNotFound(kind:id:)`` unless `table` has a
-    /// row with `id`, so a missing parent is named instead of failing with a
-    /// bare foreign key error. `table` is always a constant of simvault's.
-    static func requireExists(_ table: String, _ kind: String, _ id: String, in db: Connection) throws {
-        guard try db.scalar("SELECT 1 FROM \(table) WHERE id = ?", [id], as: Int.self) != nil else {
-            throw VaultError.recordNotFound(kind: kind, id: id)
-        }
-    }
-
-    /// Clamps a page size to 1...1000.
-    static func pageSize(_ limit: Int) -> Int { min(max(limit, 1), 1000) }
 }
 
 /// The WHERE clause of a list query, built from optional filters, with its
@@ -146,7 +116,7 @@ struct QueryFilter {
 
     /// The arguments followed by LIMIT and OFFSET values.
     func arguments(limit: Int, offset: Int) -> [any DatabaseValueConvertible] {
-        arguments + [RecordID.pageSize(limit), max(offset, 0)]
+        arguments + [ArgumentCheck.clampedPageSize(limit), max(offset, 0)]
     }
 }
 

@@ -1,8 +1,8 @@
 import Foundation
 
 /// Human-readable byte sizes (binary units), for reports.
-public enum ByteCount {
-    public static func format(_ bytes: Int64) -> String {
+package enum ByteCount {
+    package static func format(_ bytes: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(bytes), unit = 0
         while value >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }

@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 import Glibc
 import VaultKeys
 
@@ -13,11 +13,11 @@ import VaultKeys
 ///     try ZipArchiveWriter(fileDescriptor: fd).finish()
 /// }
 /// ```
-public enum NewPrivateFile {
+package enum NewPrivateFile {
     /// - Throws: ``VaultError/alreadyExists(path:)``,
     ///   ``VaultError/diskFull(detail:)``, ``VaultError/io(detail:)``, or
     ///   whatever `write` throws.
-    public static func create(at path: String, _ write: (Int32) throws -> Void) throws {
+    package static func create(at path: String, _ write: (Int32) throws -> Void) throws {
         if FileManager.default.fileExists(atPath: path) { throw VaultError.alreadyExists(path: path) }
         let directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
         let temporary = "\(directory)/.\((path as NSString).lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -44,7 +44,7 @@ public enum NewPrivateFile {
     }
 
     /// Writes all of `data` to `fd`.
-    public static func write(_ data: Data, to fd: Int32) throws {
+    package static func write(_ data: Data, to fd: Int32) throws {
         try data.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count {

@@ -3,9 +3,14 @@ import Foundation
 /// The vault's single writer connection behind a lock: one writer at a time,
 /// from any thread.
 ///
+/// Async callers first wait for their turn in ``asyncTurns`` by suspending,
+/// so at most one thread of theirs ever blocks on `lock` (behind sync
+/// callers), however many async callers wait.
+///
 /// @unchecked Sendable: `connection` is touched only while `lock` is held.
 final class SerializedConnection: @unchecked Sendable {
     private let lock = NSRecursiveLock()
+    let asyncTurns = SuspendingSemaphore(value: 1)
     private var connection: Connection?
     private var depth = 0
     /// Bookkeeping that must not change the file on its own (see
@@ -42,6 +47,15 @@ final class SerializedConnection: @unchecked Sendable {
         }
     }
 
+    /// `work` (which uses ``sync(_:)`` or ``transaction(_:)``) on a
+    /// background thread once no other async caller is using the writer;
+    /// waiting suspends the caller.
+    func withAsyncTurn<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await asyncTurns.wait()
+        defer { asyncTurns.signal() }
+        return try await Vault.offload(work)
+    }
+
     /// Keeps `work` for the next ``transaction(_:)``, after earlier deferred
     /// work: a session that only reads never writes to the file.
     func deferToNextTransaction(_ work: @escaping @Sendable (Connection) throws -> Void) {
@@ -50,8 +64,10 @@ final class SerializedConnection: @unchecked Sendable {
         deferredWork.append(work)
     }
 
-    /// Closes the connection; later calls throw `.closed`.
+    /// Closes the connection; later calls, and async callers waiting for
+    /// their turn, throw `.closed`.
     func close() {
+        asyncTurns.close()
         lock.lock()
         defer { lock.unlock() }
         connection?.close()

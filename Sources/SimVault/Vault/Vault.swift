@@ -26,6 +26,10 @@ public final class Vault: Sendable {
     /// In-memory indexes of the messages not yet in `messages_fts`, for
     /// search (one per concurrent search).
     let pendingMessageIndexes = PendingMessageIndexPool()
+    /// Admits ``perform(_:)`` bodies: one per connection, so that the
+    /// bodies' own sync calls wait briefly and the rest of the callers
+    /// wait suspended, holding no thread.
+    let performSlots: SuspendingSemaphore
 
     /// The vault's files.
     public var location: VaultLocation { database.location }
@@ -42,13 +46,17 @@ public final class Vault: Sendable {
 
     var masterKey: MasterKey { database.masterKey }
     var writer: SerializedConnection { database.writer }
+    var readers: ReaderPool { database.readers }
 
     /// Database path.
     public var path: String { location.path }
     /// The vault's UUID.
     public var vaultID: String { header.vaultID }
 
-    init(database: EncryptedDatabase) { self.database = database }
+    init(database: EncryptedDatabase) {
+        self.database = database
+        performSlots = SuspendingSemaphore(value: max(1, database.configuration.maximumReaderCount) + 1)
+    }
 
     /// The chat schema on an open database: for a caller that opened the
     /// file without knowing what it holds (the CLI). Checks what
@@ -141,23 +149,32 @@ public final class Vault: Sendable {
     }
 
     /// Async `read`: runs on a background thread, never blocking the caller.
+    /// While every reader is busy the caller suspends, holding no thread.
+    ///
+    /// - Throws: what `body` throws; `CancellationError` if the task is
+    ///   cancelled before a reader was free (once `body` runs it completes).
     public func read<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
         try await database.read(body)
     }
 
-    /// Async `write`.
+    /// Async `write`: like `read`, the caller suspends while the writer is
+    /// busy.
     public func write<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
         try await database.write(body)
     }
 
-    /// Closes the writer and all readers. Later calls throw `.closed`.
+    /// Closes the writer and all readers. Later calls throw `.closed`, and
+    /// so do async callers still waiting for a connection.
     public func close() {
+        performSlots.close()
         database.close()
         pendingMessageIndexes.close()
     }
 
     deinit { close() }
 
+    /// ``EncryptedDatabase``'s offload (the pool and the writer call it by
+    /// this name).
     static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await EncryptedDatabase.offload(work)
     }

@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 
 /// Reads a ZIP archive defensively: the archive comes from elsewhere and may
 /// be damaged or hostile.
@@ -23,28 +23,28 @@ public import Foundation
 /// let archive = try ZipArchiveReader(path: "flows.simworkflow")
 /// let manifest = try archive.read(try archive.entry(named: "manifest.json"))
 /// ```
-public final class ZipArchiveReader {
-    public struct Limits: Sendable {
-        public var maximumEntries = 10_000
-        public var maximumEntryBytes: Int64 = 64 << 20
-        public var maximumTotalBytes: Int64 = 1 << 30
-        public init() {}
+package final class ZipArchiveReader {
+    package struct Limits: Sendable {
+        package var maximumEntries = 10_000
+        package var maximumEntryBytes: Int64 = 64 << 20
+        package var maximumTotalBytes: Int64 = 1 << 30
+        package init() {}
     }
 
     /// One file in the archive, as the central directory describes it.
-    public struct Entry: Sendable, Equatable {
-        public let name: String
+    package struct Entry: Sendable, Equatable {
+        package let name: String
         let method: UInt16
         let crc: UInt32
-        public let compressedSize: Int64
-        public let size: Int64
+        package let compressedSize: Int64
+        package let size: Int64
         let localHeaderOffset: Int64
         /// Whether the name ends with `/` (a directory; it holds no data).
-        public var isDirectory: Bool { name.hasSuffix("/") }
+        package var isDirectory: Bool { name.hasSuffix("/") }
     }
 
-    public let path: String
-    public let entries: [Entry]
+    package let path: String
+    package let entries: [Entry]
     private let handle: FileHandle
     private let fileSize: Int64
     private let limits: Limits
@@ -57,7 +57,7 @@ public final class ZipArchiveReader {
     /// - Throws: ``VaultError/invalidArgument(detail:)`` when the file is not
     ///   an acceptable ZIP archive; ``VaultError/io(detail:)`` when it
     ///   cannot be read.
-    public init(path: String, limits: Limits = Limits()) throws {
+    package init(path: String, limits: Limits = Limits()) throws {
         self.path = path
         self.limits = limits
         guard let handle = FileHandle(forReadingAtPath: path) else {
@@ -71,14 +71,14 @@ public final class ZipArchiveReader {
     deinit { try? handle.close() }
 
     /// Whether the file at `path` starts like a ZIP archive.
-    public static func looksLikeArchive(_ path: String) -> Bool {
+    package static func looksLikeArchive(_ path: String) -> Bool {
         guard let handle = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? handle.close() }
         return (try? handle.read(upToCount: 4)) == Data([0x50, 0x4B, 0x03, 0x04])
     }
 
     /// The entry called `name`.
-    public func entry(named name: String) throws -> Entry {
+    package func entry(named name: String) throws -> Entry {
         guard let entry = entries.first(where: { $0.name == name }) else {
             throw VaultError.invalidArgument(detail: "\(path) has no entry \(name)")
         }
@@ -86,7 +86,7 @@ public final class ZipArchiveReader {
     }
 
     /// The bytes of `entry`, inflated and checked against its CRC-32 and size.
-    public func read(_ entry: Entry) throws -> Data {
+    package func read(_ entry: Entry) throws -> Data {
         func damaged(_ why: String) -> VaultError { .invalidArgument(detail: "\(path): entry \(entry.name) \(why)") }
         try seek(to: entry.localHeaderOffset)
         let header = ZipRecord(try readExactly(30, what: "local header of \(entry.name)"))

@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 
 /// Writes a ZIP archive (PKWARE APPNOTE 6.3) with deflated entries: the
 /// subset simvault needs for `.simworkflow` bundles, written by hand on top
@@ -17,7 +17,7 @@ public import Foundation
 ///
 /// The caller owns the descriptor (and creates the file 0600, atomically:
 /// see ``PrivateFile``).
-public final class ZipArchiveWriter {
+package final class ZipArchiveWriter {
     private struct CentralEntry {
         let name: [UInt8]
         let crc: UInt32
@@ -35,7 +35,7 @@ public final class ZipArchiveWriter {
     private let modified: Date
 
     /// - Parameter modified: the time stamped on every entry.
-    public init(fileDescriptor: Int32, modified: Date = Date()) {
+    package init(fileDescriptor: Int32, modified: Date = Date()) {
         output = FileHandle(fileDescriptor: fileDescriptor, closeOnDealloc: false)
         self.modified = modified
     }
@@ -45,7 +45,7 @@ public final class ZipArchiveWriter {
     /// - Throws: ``VaultError/invalidArgument(detail:)`` for a name that is
     ///   not a safe relative path or is used twice, or an archive past the
     ///   format's limits; ``VaultError/io(detail:)`` when writing fails.
-    public func add(_ name: String, data: Data) throws {
+    package func add(_ name: String, data: Data) throws {
         try ZipPath.validate(name)
         guard names.insert(name).inserted else { throw VaultError.invalidArgument(detail: "the archive already has an entry \(name)") }
         guard entries.count < 0xFFFF, data.count < 0xFFFF_FFFF else {
@@ -79,7 +79,7 @@ public final class ZipArchiveWriter {
     }
 
     /// Writes the central directory and the end record.
-    public func finish() throws {
+    package func finish() throws {
         let start = offset
         for entry in entries {
             var record = ZipBytes()

@@ -82,22 +82,27 @@ extension SimVaultCommand.Import {
     struct AionUi: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "aionui",
-            abstract: "Import AionUi's database: users, conversations, messages; API keys go into secrets.",
+            abstract: "Import AionUi's database: users, conversations, messages, remote agents, channels; credentials go into secrets.",
             discussion: """
                 Reads AionUi's own SQLite file ({userData}/config/aionui.db) read-only; close AionUi first. \
-                API keys and other credentials found in a conversation's model or extra JSON are sealed \
-                as secrets (scope provider:<platform>) and the stored JSON refers to them; users' password \
-                hashes and JWT secrets become secrets too. Ids get the prefix aionui:.
-                """)
+                Every credential it holds in plaintext or base64 (b64:, enc:, plain:) is sealed as a secret: \
+                API keys and gateway tokens in conversations' model and extra JSON (scope provider:<platform>), \
+                remote agents' tokens and device keys (agent:aionui:<id>), channel plugins' credentials \
+                (plugin:aionui:<id>), the HTTP API token and callback headers (app:aionui:api), users' \
+                password hashes and JWT secrets (user:<id>); the stored JSON refers to them. The report \
+                accounts for every table of the file. Ids get the prefix aionui:.
+                """ + AdoptionCleanupOptions.discussion)
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var keys: KeyOptions
+
+        @OptionGroup var afterwards: AdoptionCleanupOptions
 
         @Argument(help: ArgumentHelp("AionUi's database file.", valueName: "path"))
         var path: String
 
         func run() throws {
-            try ImportOutput.run(global, keys) { vault, progress in try vault.importAionUi(path: path, progress: progress) }
+            try afterwards.run(global, keys) { vault, progress in try vault.importAionUi(path: path, progress: progress) }
         }
     }
 
@@ -105,21 +110,30 @@ extension SimVaultCommand.Import {
     struct LibreOllama: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "libreollama",
-            abstract: "Import LibreOllama's database: agents, chat sessions, messages, agent executions, settings.",
+            abstract: "Import LibreOllama's database and llm_settings.json: agents, chats, executions, settings; credentials go into secrets.",
             discussion: """
                 Reads LibreOllama's SQLite file read-only; close LibreOllama first. Executions become agent \
-                runs; settings become libreollama.<key> settings, or secrets (scope app:libreollama) when \
-                they hold credentials. Ids get the prefix libreollama:.
-                """)
+                runs; settings, preferences, chat templates, MCP servers, n8n connections and Gmail accounts \
+                become libreollama.* settings. Credentials become secrets: MCP and n8n API keys \
+                (mcp:libreollama:<id>, n8n:libreollama:<id>), Gmail tokens, opened with the all-zero key \
+                LibreOllama uses (gmail:libreollama:<email>), provider keys from llm_settings.json \
+                (provider:<name>). The report accounts for every table of the file. Ids get the prefix \
+                libreollama:.
+                """ + AdoptionCleanupOptions.discussion)
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var keys: KeyOptions
+
+        @OptionGroup var afterwards: AdoptionCleanupOptions
+
+        @Option(name: .long, help: ArgumentHelp("LibreOllama's llm_settings.json (default: the file of that name beside the database, if any).", valueName: "file"))
+        var settings: String?
 
         @Argument(help: ArgumentHelp("LibreOllama's database file.", valueName: "path"))
         var path: String
 
         func run() throws {
-            try ImportOutput.run(global, keys) { vault, progress in try vault.importLibreOllama(path: path, progress: progress) }
+            try afterwards.run(global, keys) { vault, progress in try vault.importLibreOllama(path: path, settingsPath: settings, progress: progress) }
         }
     }
 }
@@ -138,6 +152,12 @@ enum ImportOutput {
 
     static func show(_ report: ImportReport, json: Bool) throws {
         if json { try Terminal.printJSON(report); return }
+        Terminal.say(text(report))
+    }
+
+    /// The report as text: counts, notes, and every table of another app's
+    /// database with its fate.
+    static func text(_ report: ImportReport) -> String {
         func line(_ counts: ImportReport.Counts) -> String {
             let parts = [("users", counts.users), ("agents", counts.agents), ("conversations", counts.conversations),
                          ("messages", counts.messages), ("attachments", counts.attachments), ("runs", counts.runs),
@@ -148,6 +168,12 @@ enum ImportOutput {
         var lines = ["Imported from \(TerminalText.visible(report.source)) (\(report.format)):", "  imported         \(line(report.imported))"]
         if report.alreadyPresent != ImportReport.Counts() { lines.append("  already present  \(line(report.alreadyPresent))") }
         lines += report.notes.map { "  note             \(TerminalText.visible($0))" }
-        Terminal.say(lines.joined(separator: "\n"))
+        if !report.tables.isEmpty { lines.append("  tables of the source:") }
+        for table in report.tables {
+            let rows = table.rows.map { "\($0) row\($0 == 1 ? "" : "s")" } ?? "virtual"
+            let credentials = table.holdsCredentials ? ", holds credentials" : ""
+            lines.append("    \(TerminalText.visible(table.name))  \(table.fate.rawValue.replacingOccurrences(of: "_", with: " ")) (\(rows)\(credentials)): \(TerminalText.visible(table.detail))")
+        }
+        return lines.joined(separator: "\n")
     }
 }

@@ -40,7 +40,7 @@ extension SimVaultCommand.Key {
             let skipped = result.skipped.map(\.description)
             if global.json {
                 try Terminal.printJSON(KeyCheckReport(
-                    path: vault.path, vaultID: vault.databaseID, source: result.source.kind,
+                    path: vault.path, vaultID: vault.databaseID, source: result.source.kind.rawValue,
                     slotID: result.source.slotID, skipped: skipped))
                 return
             }

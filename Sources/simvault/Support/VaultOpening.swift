@@ -31,7 +31,7 @@ extension KeyOptions {
 
     private func warnAboutFallback(_ result: UnlockResult) {
         if result.usedFallback {
-            let why = result.skipped.filter { $0.kind == "keyring" }.map(\.reason).joined(separator: "; ")
+            let why = result.skipped.filter { $0.kind == .keyring }.map(\.reason).joined(separator: "; ")
             Terminal.warn("opened with \(result.source) because the keyring could not be used: \(why)")
         }
     }

@@ -17,7 +17,7 @@ public struct AgentStore: Sendable {
     @discardableResult
     public func create(_ agent: Agent) throws -> Agent {
         try Self.validate(agent)
-        return try vault.writeData { db in
+        return try vault.writeCheckingSchema { db in
             if try db.scalar("SELECT 1 FROM agents WHERE id = ?", [agent.id], as: Int.self) != nil {
                 throw VaultError.invalidArgument(detail: "an agent with id \"\(agent.id)\" already exists")
             }
@@ -34,12 +34,12 @@ public struct AgentStore: Sendable {
 
     /// The agent with `id`, or nil.
     public func get(id: String) throws -> Agent? {
-        try vault.readData { db in try db.fetchOne("SELECT * FROM agents WHERE id = ?", [id]).map(Agent.init(row:)) }
+        try vault.readCheckingSchema { db in try db.fetchOne("SELECT * FROM agents WHERE id = ?", [id]).map(Agent.init(row:)) }
     }
 
     /// Agents by name; inactive ones only when asked for.
     public func list(includingInactive: Bool = false) throws -> [Agent] {
-        try vault.readData { db in
+        try vault.readCheckingSchema { db in
             let filter = includingInactive ? "" : "WHERE is_active = 1"
             return try db.fetchAll("SELECT * FROM agents \(filter) ORDER BY name, id").map(Agent.init(row:))
         }
@@ -52,7 +52,7 @@ public struct AgentStore: Sendable {
     @discardableResult
     public func update(_ agent: Agent) throws -> Agent {
         try Self.validate(agent)
-        return try vault.writeData { db in
+        return try vault.writeCheckingSchema { db in
             try db.execute("""
                 UPDATE agents SET name = ?, description = ?, provider = ?, model = ?, system_prompt = ?, config = ?,
                     is_active = ?, updated_at = ?
@@ -68,16 +68,16 @@ public struct AgentStore: Sendable {
     /// agent.
     @discardableResult
     public func delete(id: String) throws -> Bool {
-        try vault.writeData { db in
+        try vault.writeCheckingSchema { db in
             try db.execute("DELETE FROM agents WHERE id = ?", [id])
             return db.changes == 1
         }
     }
 
     private static func validate(_ agent: Agent) throws {
-        try RecordID.require(agent.id, "an agent id")
-        try RecordID.require(agent.name, "an agent name")
-        try RecordID.requireJSON(agent.config, "an agent's config")
+        try ArgumentCheck.requireNonBlank(agent.id, "an agent id")
+        try ArgumentCheck.requireNonBlank(agent.name, "an agent name")
+        try ArgumentCheck.requireJSON(agent.config, "an agent's config")
     }
 
     static func fetch(_ id: String, in db: Connection) throws -> Agent {

@@ -1,4 +1,4 @@
-internal import CSodium
+import VaultKeys
 public import Foundation
 
 /// Stores files attached to messages as BLOBs inside the encrypted database.
@@ -29,14 +29,14 @@ public struct AttachmentStore: Sendable {
     public func add(
         to messageID: String, fileName: String, mediaType: String = "application/octet-stream", data: Data, id: String? = nil
     ) throws -> Attachment {
-        try RecordID.require(fileName, "an attachment's file name")
+        try ArgumentCheck.requireNonBlank(fileName, "an attachment's file name")
         guard data.count <= Self.maximumByteCount else {
             throw VaultError.invalidArgument(detail: "\(fileName) is \(ByteCount.format(Int64(data.count))); attachments are limited to \(ByteCount.format(Int64(Self.maximumByteCount)))")
         }
         let id = id ?? RecordID.make()
-        let digest = Self.sha256(data)
-        return try vault.writeData { db in
-            try RecordID.requireExists("messages", "message", messageID, in: db)
+        let digest = ContentDigest.sha256Hex(data)
+        return try vault.writeCheckingSchema { db in
+            try ArgumentCheck.requireExists("messages", "message", messageID, in: db)
             try db.execute("""
                 INSERT INTO attachments (id, message_id, file_name, media_type, byte_count, sha256, data, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -48,7 +48,7 @@ public struct AttachmentStore: Sendable {
 
     /// The attachments of a message, in the order they were added.
     public func list(for messageID: String) throws -> [Attachment] {
-        try vault.readData { db in
+        try vault.readCheckingSchema { db in
             try db.fetchAll(
                 "SELECT \(Self.metadataColumns) FROM attachments WHERE message_id = ? ORDER BY created_at, id", [messageID]
             ).map(Attachment.init(row:))
@@ -57,7 +57,7 @@ public struct AttachmentStore: Sendable {
 
     /// The metadata of the attachment with `id`, or nil.
     public func get(id: String) throws -> Attachment? {
-        try vault.readData { db in
+        try vault.readCheckingSchema { db in
             try db.fetchOne("SELECT \(Self.metadataColumns) FROM attachments WHERE id = ?", [id]).map(Attachment.init(row:))
         }
     }
@@ -67,13 +67,13 @@ public struct AttachmentStore: Sendable {
     /// - Throws: ``VaultError/recordNotFound(kind:id:)``;
     ///   ``VaultError/corrupt(detail:)`` when the bytes no longer match.
     public func data(of id: String) throws -> Data {
-        let (data, digest) = try vault.readData { db -> (Data, String) in
+        let (data, digest) = try vault.readCheckingSchema { db -> (Data, String) in
             guard let row = try db.fetchOne("SELECT data, sha256 FROM attachments WHERE id = ?", [id]) else {
                 throw VaultError.recordNotFound(kind: "attachment", id: id)
             }
             return (try row.get("data"), try row.get("sha256"))
         }
-        guard Self.sha256(data) == digest else {
+        guard ContentDigest.sha256Hex(data) == digest else {
             throw VaultError.corrupt(detail: "attachment \(id) does not match its SHA-256")
         }
         return data
@@ -82,7 +82,7 @@ public struct AttachmentStore: Sendable {
     /// Deletes the attachment. Returns false if there was none.
     @discardableResult
     public func delete(id: String) throws -> Bool {
-        try vault.writeData { db in
+        try vault.writeCheckingSchema { db in
             try db.execute("DELETE FROM attachments WHERE id = ?", [id])
             return db.changes == 1
         }
@@ -95,14 +95,5 @@ public struct AttachmentStore: Sendable {
             throw VaultError.recordNotFound(kind: "attachment", id: id)
         }
         return try Attachment(row: row)
-    }
-
-    /// libsodium's SHA-256, as lowercase hex.
-    static func sha256(_ data: Data) -> String {
-        var digest = [UInt8](repeating: 0, count: Int(crypto_hash_sha256_BYTES))
-        data.withUnsafeBytes { bytes in
-            _ = crypto_hash_sha256(&digest, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(bytes.count))
-        }
-        return digest.map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -15,7 +15,7 @@ public struct ConversationStore: Sendable {
     @discardableResult
     public func create(_ conversation: Conversation) throws -> Conversation {
         try Self.validate(conversation)
-        return try vault.writeData { db in
+        return try vault.writeCheckingSchema { db in
             if try db.scalar("SELECT 1 FROM conversations WHERE id = ?", [conversation.id], as: Int.self) != nil {
                 throw VaultError.invalidArgument(detail: "a conversation with id \"\(conversation.id)\" already exists")
             }
@@ -35,7 +35,7 @@ public struct ConversationStore: Sendable {
 
     /// The conversation with `id`, or nil.
     public func get(id: String) throws -> Conversation? {
-        try vault.readData { db in
+        try vault.readCheckingSchema { db in
             try db.fetchOne(Conversation.self, "SELECT \(Conversation.selection) FROM conversations WHERE id = ?", [id])
         }
     }
@@ -47,7 +47,7 @@ public struct ConversationStore: Sendable {
         query.add("is_archived = 0", when: !filter.includesArchived)
         query.add("user_id = ?", filter.userID)
         query.add("agent_id = ?", filter.agentID)
-        return try vault.readData { db in
+        return try vault.readCheckingSchema { db in
             try db.fetchAll(
                 Conversation.self,
                 "SELECT \(Conversation.selection) FROM conversations \(query.whereClause) ORDER BY is_pinned DESC, updated_at DESC, id LIMIT ? OFFSET ?",
@@ -64,7 +64,7 @@ public struct ConversationStore: Sendable {
     @discardableResult
     public func update(_ conversation: Conversation) throws -> Conversation {
         try Self.validate(conversation)
-        return try vault.writeData { db in
+        return try vault.writeCheckingSchema { db in
             try Self.requireLinks(of: conversation, in: db)
             try db.execute("""
                 UPDATE conversations SET user_id = ?, agent_id = ?, title = ?, kind = ?, model = ?, status = ?,
@@ -83,22 +83,22 @@ public struct ConversationStore: Sendable {
     /// was no such conversation.
     @discardableResult
     public func delete(id: String) throws -> Bool {
-        try vault.writeData { db in
+        try vault.writeCheckingSchema { db in
             try db.execute("DELETE FROM conversations WHERE id = ?", [id])
             return db.changes == 1
         }
     }
 
     private static func validate(_ conversation: Conversation) throws {
-        try RecordID.require(conversation.id, "a conversation id")
-        try RecordID.requireJSON(conversation.extra, "a conversation's extra")
+        try ArgumentCheck.requireNonBlank(conversation.id, "a conversation id")
+        try ArgumentCheck.requireJSON(conversation.extra, "a conversation's extra")
     }
 
     /// Names a missing user or agent instead of failing with a bare foreign
     /// key error.
     private static func requireLinks(of conversation: Conversation, in db: Connection) throws {
-        if let userID = conversation.userID { try RecordID.requireExists("users", "user", userID, in: db) }
-        if let agentID = conversation.agentID { try RecordID.requireExists("agents", "agent", agentID, in: db) }
+        if let userID = conversation.userID { try ArgumentCheck.requireExists("users", "user", userID, in: db) }
+        if let agentID = conversation.agentID { try ArgumentCheck.requireExists("agents", "agent", agentID, in: db) }
     }
 
     static func fetch(_ id: String, in db: Connection) throws -> Conversation {

@@ -66,7 +66,7 @@ public final class MessageReply: @unchecked Sendable {
         guard endStatus == nil else { return }
         let vault = vault, docID = docID, messageID = messageID, tail = unwritten
         DispatchQueue.global(qos: .utility).async {
-            _ = try? vault.writeData { db in
+            _ = try? vault.writeCheckingSchema { db in
                 try ReplyChunks.settle(
                     reply: docID, messageID: messageID, status: .interrupted, tail: tail, now: Clock.nowMilliseconds(), in: db)
                 try PendingMessages.indexIfDue(in: db)
@@ -134,7 +134,7 @@ public final class MessageReply: @unchecked Sendable {
     @discardableResult
     public func finish(tokens: Int? = nil, metadata: String? = nil) throws -> Message {
         if let tokens, tokens < 0 { throw VaultError.invalidArgument(detail: "a token count cannot be negative") }
-        try RecordID.requireJSON(metadata, "a message's metadata")
+        try ArgumentCheck.requireJSON(metadata, "a message's metadata")
         return try lock.withLock { try end(.complete, tokens: tokens, metadata: metadata) }
     }
 
@@ -177,7 +177,7 @@ public final class MessageReply: @unchecked Sendable {
 
     private func writeUnwritten() throws {
         let chunk = unwritten, sequence = nextSequence
-        try vault.writeData { db in
+        try vault.writeCheckingSchema { db in
             try ReplyChunks.append(chunk, sequence: sequence, toReply: docID, messageID: messageID, in: db)
         }
         nextSequence += 1
@@ -214,7 +214,7 @@ public final class MessageReply: @unchecked Sendable {
     ) throws -> Message {
         try requireStreaming()
         let tail = unwritten
-        let message = try vault.writeData { db in
+        let message = try vault.writeCheckingSchema { db in
             try ReplyChunks.settle(
                 reply: docID, messageID: messageID, status: status, tail: tail, errorMessage: errorMessage, tokens: tokens,
                 metadata: metadata, now: Clock.nowMilliseconds(), in: db)

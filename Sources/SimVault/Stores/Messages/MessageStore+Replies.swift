@@ -30,7 +30,7 @@ extension MessageStore {
         let id = id ?? RecordID.make()
         try Self.validate(NewMessage(conversationID: conversationID, role: role, content: "", contentType: contentType, model: model, metadata: metadata, id: id))
         let owner = ProcessIdentity.current?.token
-        let (message, docID) = try vault.writeData { db in
+        let (message, docID) = try vault.writeCheckingSchema { db in
             let now = Clock.nowMilliseconds()
             try db.execute("""
                 INSERT INTO messages (id, conversation_id, position, role, content, content_type, model, metadata, created_at,
@@ -72,7 +72,7 @@ extension Vault {
                 }.filter { !(ProcessIdentity(token: $0.owner ?? "")?.isRunning ?? false) }
             }
             guard !orphans.isEmpty else { return 0 }
-            return try writeData { db in
+            return try writeCheckingSchema { db in
                 var settled = 0
                 for orphan in orphans {
                     // Settled by another process meanwhile, or taken over: skip.

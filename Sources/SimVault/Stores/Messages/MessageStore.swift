@@ -36,7 +36,7 @@ public struct MessageStore: Sendable {
             conversationID: conversationID, role: role, content: content, contentType: contentType, model: model,
             tokens: tokens, metadata: metadata, id: id)
         try Self.validate(message)
-        return try vault.writeData { db in
+        return try vault.writeCheckingSchema { db in
             let now = Clock.nowMilliseconds()
             try Self.insert(message, at: try Self.nextPosition(in: conversationID, db), now: now, in: db)
             try db.execute(
@@ -64,7 +64,7 @@ public struct MessageStore: Sendable {
     @discardableResult
     public func append(contentsOf messages: [NewMessage]) throws -> Int {
         for message in messages { try Self.validate(message) }
-        return try vault.writeData { db in
+        return try vault.writeCheckingSchema { db in
             let now = Clock.nowMilliseconds()
             var nextPositions: [String: Int] = [:]
             var newest: [String: Int64] = [:]
@@ -91,7 +91,7 @@ public struct MessageStore: Sendable {
 
     /// The message with `id`, or nil.
     public func get(id: String) throws -> Message? {
-        try vault.readData { db in
+        try vault.readCheckingSchema { db in
             try db.fetchOne(Message.self, "SELECT \(Message.selection) FROM messages WHERE id = ?", [id]).map { try Self.withStreamedText($0, in: db) }
         }
     }
@@ -99,8 +99,8 @@ public struct MessageStore: Sendable {
     /// Up to `limit` messages after position `after` (from the start when
     /// nil), oldest first.
     public func page(in conversationID: String, after: Int? = nil, limit: Int = 50) throws -> MessagePage {
-        let size = RecordID.pageSize(limit)
-        return try vault.readData { db in
+        let size = ArgumentCheck.clampedPageSize(limit)
+        return try vault.readCheckingSchema { db in
             let rows = try db.fetchAll(
                 Message.self, "SELECT \(Message.selection) FROM messages WHERE conversation_id = ? AND position > ? ORDER BY position LIMIT ?",
                 [conversationID, after ?? -1, size + 1])
@@ -115,8 +115,8 @@ public struct MessageStore: Sendable {
     /// The `limit` messages just before position `before` (the newest when
     /// nil), oldest first: what a chat view shows, scrolling up.
     public func latest(in conversationID: String, before: Int? = nil, limit: Int = 50) throws -> MessagePage {
-        let size = RecordID.pageSize(limit)
-        return try vault.readData { db in
+        let size = ArgumentCheck.clampedPageSize(limit)
+        return try vault.readCheckingSchema { db in
             let rows = try db.fetchAll(
                 Message.self, "SELECT \(Message.selection) FROM messages WHERE conversation_id = ? AND position < ? ORDER BY position DESC LIMIT ?",
                 [conversationID, before ?? Int.max, size + 1])
@@ -132,7 +132,7 @@ public struct MessageStore: Sendable {
 
     /// Number of messages in the conversation.
     public func count(in conversationID: String) throws -> Int {
-        try vault.readData { db in
+        try vault.readCheckingSchema { db in
             try db.scalar("SELECT count(*) FROM messages WHERE conversation_id = ?", [conversationID]) ?? 0
         }
     }
@@ -145,9 +145,9 @@ public struct MessageStore: Sendable {
     ///   still streaming: its text belongs to its ``MessageReply``).
     @discardableResult
     public func update(_ message: Message) throws -> Message {
-        try RecordID.requireJSON(message.metadata, "a message's metadata")
+        try ArgumentCheck.requireJSON(message.metadata, "a message's metadata")
         if let tokens = message.tokens, tokens < 0 { throw VaultError.invalidArgument(detail: "a token count cannot be negative") }
-        return try vault.writeData { db in
+        return try vault.writeCheckingSchema { db in
             let status: String? = try db.scalar("SELECT status FROM messages WHERE id = ?", [message.id])
             if status == Message.Status.streaming.rawValue {
                 throw VaultError.invalidArgument(detail: "message \(message.id) is a reply that is still streaming; finish, fail or cancel it before editing it")
@@ -167,7 +167,7 @@ public struct MessageStore: Sendable {
     /// there was no such message.
     @discardableResult
     public func delete(id: String) throws -> Bool {
-        try vault.writeData { db in
+        try vault.writeCheckingSchema { db in
             try db.execute("DELETE FROM messages WHERE id = ?", [id])
             return db.changes == 1
         }
@@ -179,13 +179,13 @@ public struct MessageStore: Sendable {
     /// how many were added.
     @discardableResult
     public func indexPendingMessages() throws -> Int {
-        try vault.writeData { db in try PendingMessages.indexAll(in: db) }
+        try vault.writeCheckingSchema { db in try PendingMessages.indexAll(in: db) }
     }
 
     static func validate(_ message: NewMessage) throws {
-        try RecordID.requireJSON(message.metadata, "a message's metadata")
+        try ArgumentCheck.requireJSON(message.metadata, "a message's metadata")
         if let tokens = message.tokens, tokens < 0 { throw VaultError.invalidArgument(detail: "a token count cannot be negative") }
-        if let id = message.id { try RecordID.require(id, "a message id") }
+        if let id = message.id { try ArgumentCheck.requireNonBlank(id, "a message id") }
     }
 
     /// The position after the conversation's last message (0 when empty).
@@ -193,7 +193,7 @@ public struct MessageStore: Sendable {
     /// - Throws: ``VaultError/recordNotFound(kind:id:)`` when there is no
     ///   such conversation.
     static func nextPosition(in conversationID: String, _ db: Connection) throws -> Int {
-        try RecordID.requireExists("conversations", "conversation", conversationID, in: db)
+        try ArgumentCheck.requireExists("conversations", "conversation", conversationID, in: db)
         return try db.scalar(
             "SELECT coalesce(max(position) + 1, 0) FROM messages WHERE conversation_id = ?", [conversationID]) ?? 0
     }

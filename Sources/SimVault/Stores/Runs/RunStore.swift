@@ -53,7 +53,7 @@ public struct RunStore: Sendable {
             throw VaultError.invalidArgument(detail: "run metrics cannot be negative")
         }
         let packed = try Self.pack(output, "a run's output")
-        return try vault.writeData { db in
+        return try vault.writeCheckingSchema { db in
             let run = try Self.fetch(id, in: db)
             guard run.status == .running else {
                 throw VaultError.invalidArgument(detail: "run \(id) already finished (\(run.status.rawValue))")
@@ -71,7 +71,7 @@ public struct RunStore: Sendable {
 
     /// The run with `id`, or nil.
     public func get(id: String) throws -> Run? {
-        try vault.readData { db in try db.fetchOne(Run.self, "SELECT \(Run.selection) FROM runs WHERE id = ?", [id]) }
+        try vault.readCheckingSchema { db in try db.fetchOne(Run.self, "SELECT \(Run.selection) FROM runs WHERE id = ?", [id]) }
     }
 
     /// The run's input JSON, or nil when it had none.
@@ -92,7 +92,7 @@ public struct RunStore: Sendable {
         query.add("status = ?", filter.status?.rawValue)
         query.add("started_at >= ?", filter.startedFrom)
         query.add("started_at < ?", filter.startedBefore)
-        return try vault.readData { db in
+        return try vault.readCheckingSchema { db in
             try db.fetchAll(
                 Run.self, "SELECT \(Run.selection) FROM runs \(query.whereClause) ORDER BY started_at DESC, id LIMIT ? OFFSET ?",
                 query.arguments(limit: filter.limit, offset: filter.offset))
@@ -102,7 +102,7 @@ public struct RunStore: Sendable {
     /// Deletes the run. Returns false if there was none.
     @discardableResult
     public func delete(id: String) throws -> Bool {
-        try vault.writeData { db in
+        try vault.writeCheckingSchema { db in
             try db.execute("DELETE FROM runs WHERE id = ?", [id])
             return db.changes == 1
         }
@@ -117,10 +117,10 @@ public struct RunStore: Sendable {
     ) throws -> Run {
         let packed = try Self.pack(input, "a run's input")
         let id = id ?? RecordID.make()
-        try RecordID.require(id, "a run id")
-        return try vault.writeData { db in
-            try RecordID.requireExists(subjectTable, subjectKind, subjectID, in: db)
-            if let conversationID { try RecordID.requireExists("conversations", "conversation", conversationID, in: db) }
+        try ArgumentCheck.requireNonBlank(id, "a run id")
+        return try vault.writeCheckingSchema { db in
+            try ArgumentCheck.requireExists(subjectTable, subjectKind, subjectID, in: db)
+            if let conversationID { try ArgumentCheck.requireExists("conversations", "conversation", conversationID, in: db) }
             let version: Int? = subjectTable == "workflows"
                 ? try db.scalar("SELECT version FROM workflows WHERE id = ?", [subjectID]) : nil
             try db.execute("""
@@ -133,7 +133,7 @@ public struct RunStore: Sendable {
     }
 
     private func payload(_ column: String, of id: String) throws -> Data? {
-        let packed = try vault.readData { db -> Data? in
+        let packed = try vault.readCheckingSchema { db -> Data? in
             guard let row = try db.fetchOne("SELECT \(column) FROM runs WHERE id = ?", [id]) else {
                 throw VaultError.recordNotFound(kind: "run", id: id)
             }
@@ -144,7 +144,7 @@ public struct RunStore: Sendable {
 
     private static func pack(_ json: Data?, _ what: String) throws -> Data? {
         guard let json else { return nil }
-        try RecordID.requireJSON(json, what)
+        try ArgumentCheck.requireJSON(json, what)
         return try Zlib.compress(json)
     }
 

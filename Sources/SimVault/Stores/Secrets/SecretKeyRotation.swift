@@ -16,13 +16,13 @@ import Foundation
 /// at any point leaves secrets that open with the old key or the new one.
 /// Both are no-ops on a vault that has no secrets (or no `secret_keys` table
 /// yet). Re-wrapping touches one row, not every secret.
-public enum SecretKeyRotation {
+package enum SecretKeyRotation {
     /// Adds a wrap of the secrets key for `newKey`, unwrapping it with
     /// `currentKey`. Idempotent.
     ///
     /// - Throws: ``VaultError/corrupt(detail:)`` when `currentKey` cannot
     ///   unwrap the secrets key.
-    public static func prepare(from currentKey: MasterKey, to newKey: MasterKey, vaultID: String, in db: Connection) throws {
+    package static func prepare(from currentKey: MasterKey, to newKey: MasterKey, vaultID: String, in db: Connection) throws {
         guard try hasTable(db), let secretsKey = try secretsKey(for: currentKey, vaultID: vaultID, creating: false, in: db) else {
             return
         }
@@ -35,7 +35,7 @@ public enum SecretKeyRotation {
 
     /// Removes every wrap but `key`'s, once the rotation to `key` is
     /// verified.
-    public static func finish(keeping key: MasterKey, in db: Connection) throws {
+    package static func finish(keeping key: MasterKey, in db: Connection) throws {
         guard try hasTable(db) else { return }
         try db.execute("DELETE FROM secret_keys WHERE wrap_id <> ?", [SecretSealer.wrapID(for: key)])
     }

@@ -27,9 +27,9 @@ public struct SecretStore: Sendable {
     ///   scope; ``VaultError/corrupt(detail:)`` when the secrets key cannot be
     ///   unwrapped.
     public func set(_ name: String, value: SecretBytes, scope: String = defaultScope, kind: SecretKind = .apiKey) throws {
-        try RecordID.require(name, "a secret name")
-        try RecordID.require(scope, "a secret scope")
-        try vault.writeData { db in
+        try ArgumentCheck.requireNonBlank(name, "a secret name")
+        try ArgumentCheck.requireNonBlank(scope, "a secret scope")
+        try vault.writeCheckingSchema { db in
             guard let secretsKey = try SecretKeyRotation.secretsKey(for: vault.masterKey, vaultID: vault.vaultID, creating: true, in: db) else {
                 throw VaultError.corrupt(detail: "no secrets key could be made")
             }
@@ -54,7 +54,7 @@ public struct SecretStore: Sendable {
     /// - Throws: ``VaultError/recordNotFound(kind:id:)``;
     ///   ``VaultError/corrupt(detail:)`` when the sealed value does not open.
     public func get(_ name: String, scope: String = defaultScope) throws -> SecretBytes {
-        try vault.writeData { db in
+        try vault.writeCheckingSchema { db in
             guard let sealed: Data = try db.scalar("SELECT sealed_value FROM secrets WHERE scope = ? AND name = ?", [scope, name]) else {
                 throw VaultError.recordNotFound(kind: "secret", id: "\(scope)/\(name)")
             }
@@ -72,7 +72,7 @@ public struct SecretStore: Sendable {
     public func list(scope: String? = nil) throws -> [SecretInfo] {
         var filter = QueryFilter()
         filter.add("scope = ?", scope)
-        return try vault.readData { db in
+        return try vault.readCheckingSchema { db in
             try db.fetchAll(
                 "SELECT scope, name, kind, created_at, updated_at FROM secrets \(filter.whereClause) ORDER BY scope, name",
                 filter.arguments
@@ -85,7 +85,7 @@ public struct SecretStore: Sendable {
     /// if there was none.
     @discardableResult
     public func remove(_ name: String, scope: String = defaultScope) throws -> Bool {
-        try vault.writeData { db in
+        try vault.writeCheckingSchema { db in
             try db.execute("DELETE FROM secrets WHERE scope = ? AND name = ?", [scope, name])
             guard db.changes == 1 else { return false }
             try audit("secret.remove", scope, name, in: db)

@@ -29,7 +29,7 @@ public struct SettingsStore: Sendable {
     /// - Throws: ``VaultError/invalidArgument(detail:)`` when the stored value
     ///   is of another type (set by name with a different type).
     public func get<Value: SettingValue>(_ key: SettingKey<Value>) throws -> Value {
-        guard let row = try vault.readData({ db in
+        guard let row = try vault.readCheckingSchema({ db in
             try db.fetchOne("SELECT value, value_type FROM settings WHERE key = ?", [key.name])
         }) else { return key.defaultValue }
         let text: String = try row.get("value")
@@ -56,7 +56,7 @@ public struct SettingsStore: Sendable {
     /// Removes the stored value of the setting named `name`.
     @discardableResult
     public func reset(named name: String) throws -> Bool {
-        try vault.writeData { db in
+        try vault.writeCheckingSchema { db in
             try db.execute("DELETE FROM settings WHERE key = ?", [name])
             return db.changes == 1
         }
@@ -76,7 +76,7 @@ public struct SettingsStore: Sendable {
     ///   a valid value of the type, or the type contradicts the built-in one.
     @discardableResult
     public func set(named name: String, text: String, type: SettingType? = nil) throws -> SettingEntry {
-        try RecordID.require(name, "a setting name")
+        try ArgumentCheck.requireNonBlank(name, "a setting name")
         let builtIn = SettingsCatalog.definition(named: name)
         if let builtIn, let type, type != builtIn.type {
             throw VaultError.invalidArgument(detail: "setting \(name) is a \(builtIn.type.rawValue), not a \(type.rawValue)")
@@ -93,7 +93,7 @@ public struct SettingsStore: Sendable {
     /// Every built-in setting (stored or default) and every other stored
     /// setting, by name.
     public func list() throws -> [SettingEntry] {
-        let rows = try vault.readData { db in try db.fetchAll("SELECT key, value, value_type, updated_at FROM settings") }
+        let rows = try vault.readCheckingSchema { db in try db.fetchAll("SELECT key, value, value_type, updated_at FROM settings") }
         var entries: [String: SettingEntry] = [:]
         for definition in SettingsCatalog.builtIn {
             entries[definition.name] = SettingEntry(
@@ -113,7 +113,7 @@ public struct SettingsStore: Sendable {
 
     /// UPDATE, then INSERT when there was no row (no UPSERT in SQLite 3.15).
     private func store(name: String, text: String, type: SettingType) throws {
-        try vault.writeData { db in
+        try vault.writeCheckingSchema { db in
             let now = Clock.nowMilliseconds()
             try db.execute("UPDATE settings SET value = ?, value_type = ?, updated_at = ? WHERE key = ?", [text, type.rawValue, now, name])
             if db.changes == 0 {

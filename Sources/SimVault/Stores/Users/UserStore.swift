@@ -18,9 +18,9 @@ public struct UserStore: Sendable {
     ///   taken username; ``VaultError/schemaOutdated(vault:binary:)``.
     @discardableResult
     public func create(username: String, displayName: String? = nil, id: String? = nil) throws -> User {
-        try RecordID.require(username, "a username")
+        try ArgumentCheck.requireNonBlank(username, "a username")
         let id = id ?? RecordID.make()
-        return try vault.writeData { db in
+        return try vault.writeCheckingSchema { db in
             if try db.scalar("SELECT 1 FROM users WHERE username = ?", [username], as: Int.self) != nil {
                 throw VaultError.invalidArgument(detail: "the username \"\(username)\" is taken")
             }
@@ -34,12 +34,12 @@ public struct UserStore: Sendable {
 
     /// The user with `id`, or nil.
     public func get(id: String) throws -> User? {
-        try vault.readData { db in try db.fetchOne("SELECT * FROM users WHERE id = ?", [id]).map(User.init(row:)) }
+        try vault.readCheckingSchema { db in try db.fetchOne("SELECT * FROM users WHERE id = ?", [id]).map(User.init(row:)) }
     }
 
     /// All users, by username.
     public func list() throws -> [User] {
-        try vault.readData { db in try db.fetchAll("SELECT * FROM users ORDER BY username").map(User.init(row:)) }
+        try vault.readCheckingSchema { db in try db.fetchAll("SELECT * FROM users ORDER BY username").map(User.init(row:)) }
     }
 
     /// Saves `user`'s username and display name.
@@ -48,8 +48,8 @@ public struct UserStore: Sendable {
     ///   ``VaultError/invalidArgument(detail:)`` for a taken username.
     @discardableResult
     public func update(_ user: User) throws -> User {
-        try RecordID.require(user.username, "a username")
-        return try vault.writeData { db in
+        try ArgumentCheck.requireNonBlank(user.username, "a username")
+        return try vault.writeCheckingSchema { db in
             if try db.scalar("SELECT 1 FROM users WHERE username = ? AND id <> ?", [user.username, user.id], as: Int.self) != nil {
                 throw VaultError.invalidArgument(detail: "the username \"\(user.username)\" is taken")
             }
@@ -62,7 +62,7 @@ public struct UserStore: Sendable {
 
     /// Stamps the user's last login with the current time.
     public func recordLogin(id: String) throws {
-        try vault.writeData { db in
+        try vault.writeCheckingSchema { db in
             try db.execute("UPDATE users SET last_login_at = ? WHERE id = ?", [Clock.nowMilliseconds(), id])
             guard db.changes == 1 else { throw VaultError.recordNotFound(kind: "user", id: id) }
         }
@@ -72,7 +72,7 @@ public struct UserStore: Sendable {
     /// no such user.
     @discardableResult
     public func delete(id: String) throws -> Bool {
-        try vault.writeData { db in
+        try vault.writeCheckingSchema { db in
             try db.execute("DELETE FROM users WHERE id = ?", [id])
             return db.changes == 1
         }

@@ -28,7 +28,7 @@ public struct WorkflowStore: Sendable {
     @discardableResult
     public func save(_ workflow: Workflow) throws -> WorkflowSummary {
         let prepared = try Self.prepare(workflow)
-        return try vault.writeData { db in try Self.save(prepared, in: db) }
+        return try vault.writeCheckingSchema { db in try Self.save(prepared, in: db) }
     }
 
     /// A workflow checked and compressed, ready to be written (outside the
@@ -40,9 +40,9 @@ public struct WorkflowStore: Sendable {
     }
 
     static func prepare(_ workflow: Workflow) throws -> PreparedWorkflow {
-        try RecordID.require(workflow.id, "a workflow id")
-        try RecordID.require(workflow.name, "a workflow name")
-        try RecordID.requireJSON(workflow.state, "the state of workflow \"\(workflow.name)\"")
+        try ArgumentCheck.requireNonBlank(workflow.id, "a workflow id")
+        try ArgumentCheck.requireNonBlank(workflow.name, "a workflow name")
+        try ArgumentCheck.requireJSON(workflow.state, "the state of workflow \"\(workflow.name)\"")
         return PreparedWorkflow(workflow: workflow, packedState: try Zlib.compress(workflow.state), tags: try WorkflowTags.encode(workflow.tags))
     }
 
@@ -91,7 +91,7 @@ public struct WorkflowStore: Sendable {
     /// - Throws: ``VaultError/corrupt(detail:)`` if the stored state does not
     ///   inflate.
     public func load(id: String) throws -> Workflow? {
-        let found = try vault.readData { db -> (WorkflowSummary, Data)? in
+        let found = try vault.readCheckingSchema { db -> (WorkflowSummary, Data)? in
             try db.fetchOne("SELECT \(WorkflowSummary.selection), state FROM workflows WHERE id = ?", [id]) { row in
                 (try WorkflowSummary(statement: row), try row.get(WorkflowSummary.columnCount))
             }
@@ -102,7 +102,7 @@ public struct WorkflowStore: Sendable {
     /// The workflow as it was at `version` (current or from the history), or
     /// nil when there is no such workflow or version.
     public func load(id: String, version: Int) throws -> Workflow? {
-        let found = try vault.readData { db -> (WorkflowSummary, Data)? in
+        let found = try vault.readCheckingSchema { db -> (WorkflowSummary, Data)? in
             let stateColumn = WorkflowSummary.columnCount
             let current = try db.fetchOne("SELECT \(WorkflowSummary.selection), state FROM workflows WHERE id = ?", [id]) { row in
                 let summary = try WorkflowSummary(statement: row)
@@ -126,7 +126,7 @@ public struct WorkflowStore: Sendable {
     public func list(category: String? = nil, limit: Int = 100, offset: Int = 0) throws -> [WorkflowSummary] {
         var filter = QueryFilter()
         filter.add("category = ?", category)
-        return try vault.readData { db in
+        return try vault.readCheckingSchema { db in
             try db.fetchAll(
                 WorkflowSummary.self,
                 "SELECT \(WorkflowSummary.selection) FROM workflows \(filter.whereClause) ORDER BY updated_at DESC, id LIMIT ? OFFSET ?",
@@ -137,7 +137,7 @@ public struct WorkflowStore: Sendable {
     /// Every saved state of the workflow, newest first (the current one
     /// first). Empty when there is no such workflow.
     public func history(of id: String) throws -> [WorkflowVersion] {
-        try vault.readData { db in
+        try vault.readCheckingSchema { db in
             try db.fetchAll("""
                 SELECT id AS workflow_id, version, name, state_bytes, length(state) AS stored_bytes, updated_at AS saved_at,
                     1 AS is_current
@@ -156,7 +156,7 @@ public struct WorkflowStore: Sendable {
     /// deleted.
     @discardableResult
     public func pruneHistory(of id: String, keepingLatest: Int) throws -> Int {
-        try vault.writeData { db in
+        try vault.writeCheckingSchema { db in
             try db.execute("""
                 DELETE FROM workflow_versions WHERE workflow_id = ? AND version NOT IN (
                     SELECT version FROM workflow_versions WHERE workflow_id = ? ORDER BY version DESC LIMIT ?)
@@ -169,7 +169,7 @@ public struct WorkflowStore: Sendable {
     /// was no such workflow.
     @discardableResult
     public func delete(id: String) throws -> Bool {
-        try vault.writeData { db in
+        try vault.writeCheckingSchema { db in
             try db.execute("DELETE FROM workflows WHERE id = ?", [id])
             return db.changes == 1
         }

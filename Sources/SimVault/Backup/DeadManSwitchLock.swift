@@ -2,8 +2,11 @@ import Foundation
 import Glibc
 import VaultKeys
 
-/// Proof that no other process has the vault open, held while `restore`
-/// swaps its files.
+/// A POSIX lock on the `-shm` file's dead-man-switch byte: proof that no
+/// other process has the vault open, held (without any connection) while
+/// `restore` or a cipher change swaps the vault's files. Compare
+/// ``ExclusiveConnection``, a SQLite connection that keeps others out while
+/// it works on the database itself.
 ///
 /// How it is known: every SQLite connection to a database in WAL mode holds
 /// a shared POSIX lock on one byte of the `-shm` file (the "dead-man
@@ -16,7 +19,7 @@ import VaultKeys
 /// POSIX locks do not conflict within one process, and closing any
 /// descriptor of the file releases them all: the caller must not have the
 /// vault open itself (the CLI's `restore` never opens the live vault).
-final class VaultExclusiveUse {
+final class DeadManSwitchLock {
     /// SQLite's `UNIX_SHM_DMS`: (22 + SQLITE_SHM_NLOCK) * 4 + SQLITE_SHM_NLOCK.
     static let deadManSwitchByte: off_t = 128
 

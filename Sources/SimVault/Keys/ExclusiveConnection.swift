@@ -1,7 +1,9 @@
 import Foundation
 import VaultKeys
 
-/// A connection that has the vault's database to itself, for `rekey`.
+/// A connection that has the vault's database to itself, for `rekey`
+/// (SQLite's `locking_mode = EXCLUSIVE`). Compare ``DeadManSwitchLock``, a
+/// file lock without a connection, for swapping the files themselves.
 ///
 /// Re-encrypting must not happen while another connection has the file
 /// open: that connection still holds the old key and would fail on every
@@ -15,7 +17,7 @@ import VaultKeys
 /// succeeded" is exactly "nobody else has the vault open", with no window
 /// between the check and the work, and the kernel drops the lock if the
 /// process dies.
-enum ExclusiveAccess {
+enum ExclusiveConnection {
     /// Page cache of the re-encrypting connection, in KiB. Small on purpose:
     /// dirty pages spill into the WAL as they are re-encrypted, which keeps
     /// memory bounded and makes progress visible as the WAL grows.

@@ -1,7 +1,8 @@
 internal import CSodium
-import Foundation
+package import Foundation
 
-/// The secrets' cryptography, in one place (the CSodium call sites).
+/// The secrets' cryptography, in one place (the CSodium call sites): the
+/// vault's secret store (SimVault's `SecretStore`) keeps only the blobs.
 ///
 /// Two layers, both XChaCha20-Poly1305 (libsodium's IETF AEAD, random
 /// 24-byte nonces):
@@ -17,42 +18,41 @@ import Foundation
 /// Plaintext exists only in ``SecretBytes`` (guarded, wiped memory).
 ///
 /// libsodium: https://doc.libsodium.org/secret-key_cryptography/aead/chacha20-poly1305/xchacha20-poly1305_construction
-enum SecretSealer {
-    static let formatVersion: UInt8 = 1
-    static let subkeyID: UInt64 = 1
-    static let subkeyContext = "simvsecr"
+package enum SecretSealer {
+    package static let formatVersion: UInt8 = 1
+    package static let subkeyID: UInt64 = 1
+    package static let subkeyContext = "simvsecr"
     private static let nonceBytes = Int(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES)
     private static let tagBytes = Int(crypto_aead_xchacha20poly1305_ietf_ABYTES)
-    private static let ready: Void = { _ = sodium_init() }()
 
     /// Public identifier of the wrap made with `masterKey`: a keyed hash
     /// under it, so it names the key without revealing anything about it.
-    static func wrapID(for masterKey: MasterKey) -> String {
+    package static func wrapID(for masterKey: MasterKey) -> String {
         masterKey.keyedHash(Array("simvault/secrets-key-wrap/v1".utf8), outputLength: 16)
             .map { String(format: "%02x", $0) }.joined()
     }
 
     /// Wraps the secrets key for `masterKey`.
-    static func wrap(_ secretsKey: SecretBytes, for masterKey: MasterKey, vaultID: String) -> Data {
+    package static func wrap(_ secretsKey: SecretBytes, for masterKey: MasterKey, vaultID: String) -> Data {
         let subkey = masterKey.deriveSubkey(id: subkeyID, context: subkeyContext)
         return secretsKey.withUnsafeBytes { seal($0, key: subkey, context: wrapContext(masterKey, vaultID)) }
     }
 
     /// Unwraps the secrets key; nil when `blob` does not authenticate under
     /// `masterKey` (another key's wrap, or damage).
-    static func unwrap(_ blob: Data, for masterKey: MasterKey, vaultID: String) -> SecretBytes? {
+    package static func unwrap(_ blob: Data, for masterKey: MasterKey, vaultID: String) -> SecretBytes? {
         let subkey = masterKey.deriveSubkey(id: subkeyID, context: subkeyContext)
         return open(blob, key: subkey, context: wrapContext(masterKey, vaultID))
     }
 
     /// Seals a secret value for the row (scope, name).
-    static func seal(_ value: SecretBytes, with secretsKey: SecretBytes, scope: String, name: String) -> Data {
+    package static func seal(_ value: SecretBytes, with secretsKey: SecretBytes, scope: String, name: String) -> Data {
         value.withUnsafeBytes { seal($0, key: secretsKey, context: valueContext(scope: scope, name: name)) }
     }
 
     /// Opens a sealed value of the row (scope, name); nil when it does not
     /// authenticate.
-    static func open(_ blob: Data, with secretsKey: SecretBytes, scope: String, name: String) -> SecretBytes? {
+    package static func open(_ blob: Data, with secretsKey: SecretBytes, scope: String, name: String) -> SecretBytes? {
         open(blob, key: secretsKey, context: valueContext(scope: scope, name: name))
     }
 
@@ -67,7 +67,7 @@ enum SecretSealer {
     }
 
     private static func seal(_ plaintext: UnsafeRawBufferPointer, key: SecretBytes, context: [UInt8]) -> Data {
-        _ = ready
+        _ = Sodium.ready
         var nonce = [UInt8](repeating: 0, count: nonceBytes)
         randombytes_buf(&nonce, nonceBytes)
         var ciphertext = [UInt8](repeating: 0, count: plaintext.count + tagBytes)
@@ -81,7 +81,7 @@ enum SecretSealer {
     }
 
     private static func open(_ blob: Data, key: SecretBytes, context: [UInt8]) -> SecretBytes? {
-        _ = ready
+        _ = Sodium.ready
         let bytes = [UInt8](blob)
         guard bytes.count >= 1 + nonceBytes + tagBytes, bytes[0] == formatVersion else { return nil }
         let nonce = Array(bytes[1...nonceBytes])
@@ -95,7 +95,10 @@ enum SecretSealer {
             }
             // > returns -1 if the verification fails. [...] If verification
             // > succeeds, the function returns 0.
-            guard status == 0 else { throw VaultError.corrupt(detail: "sealed value does not authenticate") }
+            guard status == 0 else { throw NotAuthentic() }
         }
     }
+
+    /// Thrown inside ``open(_:key:context:)`` only, to discard the output.
+    private struct NotAuthentic: Error {}
 }
