@@ -128,6 +128,41 @@ struct StreamingReplyTests {
         try vault.checkSearchIndexes()
     }
 
+    @Test("replies released right before close are settled before the vault closes, not left streaming")
+    func abandonedReplyThenClose() throws {
+        let test = try TestVault(label: "reply-abandoned-close")
+        let vault = test.vault
+        let chat = try vault.conversations.create(Conversation(title: "Dropped"))
+        var replies: [MessageReply] = []
+        for round in 0..<20 {
+            replies.append(try vault.messages.beginReply(in: chat.id))
+            try replies[round].append("dropped reply \(round) ")
+        }
+        let ids = replies.map(\.messageID)
+        // Another thread holds the writer, so the settling of the released
+        // replies waits behind it, and close() comes while they wait.
+        let writerTaken = DispatchSemaphore(value: 0)
+        let writerDone = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            _ = try? vault.write { _ in
+                writerTaken.signal()
+                usleep(300_000)
+            }
+            writerDone.signal()
+        }
+        writerTaken.wait()
+        replies.removeAll()
+        vault.close()
+        writerDone.wait()
+        // This process is alive, so an open would not settle them.
+        let reopened = try test.reopen()
+        defer { reopened.close() }
+        for id in ids {
+            let message = try #require(try reopened.messages.get(id: id))
+            #expect(message.status == .interrupted, "\(id) is \(message.status)")
+        }
+    }
+
     @Test("opening settles replies of processes that are gone and leaves live ones alone")
     func openSettlesOrphans() throws {
         let test = try TestVault(label: "reply-orphan")

@@ -30,6 +30,10 @@ public final class Vault: Sendable {
     /// bodies' own sync calls wait briefly and the rest of the callers
     /// wait suspended, holding no thread.
     let performSlots: SuspendingSemaphore
+    /// Replies released without an end, being settled on another thread
+    /// (``MessageReply``'s deinit): ``close()`` waits for them, so a reply
+    /// the app dropped just before closing is not left `streaming`.
+    let settlingReplies = DispatchGroup()
 
     /// The vault's files.
     public var location: VaultLocation { database.location }
@@ -165,7 +169,11 @@ public final class Vault: Sendable {
 
     /// Closes the writer and all readers. Later calls throw `.closed`, and
     /// so do async callers still waiting for a connection.
+    ///
+    /// Replies dropped without `finish`/`fail`/`cancel` are settled as
+    /// interrupted first; do not call it inside a `write` of this vault.
     public func close() {
+        settlingReplies.wait()
         performSlots.close()
         database.close()
         pendingMessageIndexes.close()

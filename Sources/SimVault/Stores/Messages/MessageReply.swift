@@ -65,7 +65,9 @@ public final class MessageReply: @unchecked Sendable {
         // `Vault.write` on this one, where a second write cannot start.
         guard endStatus == nil else { return }
         let vault = vault, docID = docID, messageID = messageID, tail = unwritten
+        vault.settlingReplies.enter()
         DispatchQueue.global(qos: .utility).async {
+            defer { vault.settlingReplies.leave() }
             _ = try? vault.writeCheckingSchema { db in
                 try ReplyChunks.settle(
                     reply: docID, messageID: messageID, status: .interrupted, tail: tail, now: Clock.nowMilliseconds(), in: db)
