@@ -245,15 +245,10 @@ public final class EncryptedDatabase: Sendable {
         }
         var unreadable: VaultError?
         for key in keys.dropLast() {
-            do {
-                return (try Connection(path: location.path, key: key.masterKey, options: keyedOptions(key)), key)
-            } catch let error as SQLiteError where error.isNotADatabase {
-                continue
-            } catch let error as VaultError where error.isCipherNewerThanEngine {
-                unreadable = error
-                continue
-            } catch let error as SQLiteError {
-                throw VaultError.classify(error, path: location.path) ?? VaultError.io(detail: "cannot open \(location.path): \(error.message)")
+            switch try attempt(key, location: location, options: keyedOptions(key)) {
+            case .opened(let connection): return (connection, key)
+            case .rejected: continue
+            case .unreadableSettings(let error): unreadable = error
             }
         }
         let last = keys[keys.count - 1]
@@ -264,6 +259,31 @@ public final class EncryptedDatabase: Sendable {
             // damage, is why the database did not open.
             if let unreadable, case .corrupt = error { throw unreadable }
             throw error
+        }
+    }
+
+    /// What trying one key of a pending rotation gave.
+    enum KeyAttempt {
+        case opened(Connection)
+        /// The database does not use this key (the other one, then).
+        case rejected
+        /// This engine cannot apply the settings the header records for
+        /// the key (a pending `rekey --cipher-compat 4` seen on SQLCipher 3).
+        case unreadableSettings(VaultError)
+    }
+
+    /// Opens a connection with `key` (its settings already in `options`).
+    ///
+    /// - Throws: damage, lock contention or a full disk as ``VaultError``.
+    static func attempt(_ key: UnlockedKey, location: VaultLocation, options: Connection.Options) throws -> KeyAttempt {
+        do {
+            return .opened(try Connection(path: location.path, key: key.masterKey, options: options))
+        } catch let error as SQLiteError where error.isNotADatabase {
+            return .rejected
+        } catch let error as VaultError where error.isCipherNewerThanEngine {
+            return .unreadableSettings(error)
+        } catch let error as SQLiteError {
+            throw VaultError.classify(error, path: location.path) ?? VaultError.io(detail: "cannot open \(location.path): \(error.message)")
         }
     }
 

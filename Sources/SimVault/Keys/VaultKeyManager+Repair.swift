@@ -200,19 +200,16 @@ extension VaultKeyManager {
         var unreadable: VaultError?
         for key in unlocked.keys {
             let options = configuration.connectionOptions(readOnly: true, cipher: header.cipher(for: key.generation))
-            do {
-                let connection = try Connection(path: location.path, key: key.masterKey, options: options)
+            switch try EncryptedDatabase.attempt(key, location: location, options: options) {
+            case .opened(let connection):
                 connection.close()
                 return key
-            } catch let error as SQLiteError where error.isNotADatabase {
+            case .rejected:
                 continue
-            } catch let error as VaultError where error.isCipherNewerThanEngine {
-                // This engine cannot try that key's settings; another key
-                // may decide. If none opens, that, not damage, is the cause.
+            case .unreadableSettings(let error):
+                // Another key may decide. If none opens, that, not damage,
+                // is the cause.
                 unreadable = error
-                continue
-            } catch let error as SQLiteError {
-                throw VaultError.classify(error, path: location.path) ?? VaultError.io(detail: "cannot open \(location.path): \(error.message)")
             }
         }
         if let unreadable { throw unreadable }

@@ -6,12 +6,7 @@ extension Statement {
     /// in order: text is bound as the exact bytes SQLite returned there (not
     /// decoded and re-encoded), so a copy holds the same bytes.
     func bind(_ values: [ReaderValue]) throws {
-        sqlite3_reset(handle)
-        sqlite3_clear_bindings(handle)
-        let expected = Int(sqlite3_bind_parameter_count(handle))
-        guard values.count == expected else {
-            throw SQLiteError(code: SQLITE_RANGE, message: "statement expects \(expected) arguments, got \(values.count)", sql: sql)
-        }
+        try resetBindings(expecting: values.count)
         for (offset, value) in values.enumerated() {
             let index = Int32(offset + 1)
             let status: Int32

@@ -42,14 +42,20 @@ public final class Statement {
 
     /// Resets the statement and binds `values` to its parameters, in order.
     public func bind(_ values: [any DatabaseValueConvertible]) throws {
+        try resetBindings(expecting: values.count)
+        for (offset, value) in values.enumerated() {
+            try bind(value.databaseValue, at: Int32(offset + 1))
+        }
+    }
+
+    /// Resets the statement and clears its bindings; `count` values must
+    /// fill its positional parameters.
+    func resetBindings(expecting count: Int) throws {
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
         let expected = Int(sqlite3_bind_parameter_count(handle))
-        guard values.count == expected else {
-            throw SQLiteError(code: SQLITE_RANGE, message: "statement expects \(expected) arguments, got \(values.count)", sql: sql)
-        }
-        for (offset, value) in values.enumerated() {
-            try bind(value.databaseValue, at: Int32(offset + 1))
+        guard count == expected else {
+            throw SQLiteError(code: SQLITE_RANGE, message: "statement expects \(expected) arguments, got \(count)", sql: sql)
         }
     }
 
