@@ -90,16 +90,7 @@ extension BenchmarkRun {
             for round in 0..<10 {
                 let text = kind.query(round)
                 let hits = try encrypted.vault.search(text, in: [.messages], limit: 20)
-                let expression = try SearchQuery(text).matchExpression
-                let full: [(id: String, docid: Int64, score: Double)] = try encrypted.vault.read { db in
-                    try db.fetchAll("""
-                        SELECT m.id, messages_fts.docid, matchinfo(messages_fts, 'pcnalx') FROM messages_fts
-                        JOIN messages m ON m.doc_id = messages_fts.docid WHERE messages_fts MATCH ?
-                        """, [expression]
-                    ).map { row in (try row.get(0), try row.get(1), Self.fullBM25(try row.get(2))) }
-                }
-                let expected = full.sorted { ($0.score, $1.docid) > ($1.score, $0.docid) }.prefix(20)
-                    .sorted { ($0.score, $1.id) > ($1.score, $0.id) }
+                let expected = try encrypted.vault.referenceMessageRanking(text, limit: 20)
                 if hits.map(\.id) != expected.map(\.id) || hits.map(\.score) != expected.map(\.score) { differing += 1 }
                 checked += 1
             }
@@ -108,26 +99,6 @@ extension BenchmarkRun {
         results.add(Fact(
             group: "Search", name: "queries whose top 20 differ from a full BM25 ranking of every match", value: Double(differing),
             unit: "queries", note: "\(checked) queries of the set; ids and scores compared; must be 0"))
-    }
-
-    /// BM25 (k1 1.2, b 0.75, weight 1) of one row from its `pcnalx`
-    /// matchinfo: every length read from FTS4.
-    static func fullBM25(_ blob: Data) -> Double {
-        let words = blob.withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) }
-        let phrases = Int(words[0]), columns = Int(words[1]), rows = Double(words[2])
-        var total = 0.0
-        for phrase in 0..<phrases {
-            for column in 0..<columns {
-                let base = 3 + 2 * columns + 3 * (phrase * columns + column)
-                let frequency = Double(words[base])
-                guard frequency > 0 else { continue }
-                let documents = Double(words[base + 2])
-                let idf = log(1 + (rows - documents + 0.5) / (documents + 0.5))
-                let norm = 1 - 0.75 + 0.75 * Double(words[3 + columns + column]) / max(Double(words[3 + column]), 1)
-                total += 1 * idf * frequency * (1.2 + 1) / (frequency + 1.2 * norm)
-            }
-        }
-        return total
     }
 
     func measureWrites() throws {

@@ -137,40 +137,10 @@ extension SearchTests {
         try vault.messages.append(contentsOf: messages)
 
         for text in ["heron", "heron stork", "\"grey heron\"", "marsh", "her*"] {
-            let expression = try SearchQuery(text).matchExpression
-            let full: [(id: String, docid: Int64, score: Double)] = try vault.read { db in
-                try db.fetchAll("""
-                    SELECT m.id, messages_fts.docid, matchinfo(messages_fts, 'pcnalx') AS info
-                    FROM messages_fts JOIN messages m ON m.doc_id = messages_fts.docid WHERE messages_fts MATCH ?
-                    """, [expression]
-                ).map { row in (try row.get(0), try row.get(1), Self.fullBM25(try row.get(2))) }
-            }
-            let expected = full.sorted { ($0.score, $1.docid) > ($1.score, $0.docid) }.prefix(15)
-                .sorted { ($0.score, $1.id) > ($1.score, $0.id) }
+            let expected = try vault.referenceMessageRanking(text, limit: 15)
             let hits = try vault.search(text, in: [.messages], limit: 15)
             #expect(hits.map(\.id) == expected.map(\.id), "\(text)")
             #expect(hits.map(\.score) == expected.map(\.score), "\(text)")
         }
-    }
-
-    /// BM25 (k1 1.2, b 0.75, weight 1) over every row from FTS4's own
-    /// `pcnalx` matchinfo, lengths included: the ranking before lengths were
-    /// read lazily, as the reference.
-    static func fullBM25(_ blob: Data) -> Double {
-        let words = blob.withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) }
-        let phrases = Int(words[0]), columns = Int(words[1]), rows = Double(words[2])
-        var total = 0.0
-        for phrase in 0..<phrases {
-            for column in 0..<columns {
-                let base = 3 + 2 * columns + 3 * (phrase * columns + column)
-                let frequency = Double(words[base])
-                guard frequency > 0 else { continue }
-                let documents = Double(words[base + 2])
-                let idf = log(1 + (rows - documents + 0.5) / (documents + 0.5))
-                let norm = 1 - 0.75 + 0.75 * Double(words[3 + columns + column]) / max(Double(words[3 + column]), 1)
-                total += 1 * idf * frequency * (1.2 + 1) / (frequency + 1.2 * norm)
-            }
-        }
-        return total
     }
 }
