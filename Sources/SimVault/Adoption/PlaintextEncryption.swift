@@ -164,8 +164,8 @@ public enum PlaintextEncryption {
     /// deletes in `main` only). `sqlite_sequence` replaces the counters the
     /// inserts left.
     private static func copyRows(of table: EncryptionSource.Table, from source: ForeignDatabase, into target: Connection, replay: SchemaReplay) throws {
-        let name = ForeignSchema.quoted(table.name)
-        var columns = table.table.columns.map { ForeignSchema.quoted($0.name) }
+        let name = SQLIdentifier.quoted(table.name)
+        var columns = table.table.columns.map { SQLIdentifier.quoted($0.name) }
         if table.table.hasRowID { columns.insert("rowid", at: 0) }
         let insert = "INSERT INTO main.\(name) (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
         do {
@@ -205,7 +205,7 @@ public enum PlaintextEncryption {
             let problems = try copy.fetchAll("PRAGMA integrity_check").compactMap { try? $0.get(0, as: String.self) }
             guard problems == ["ok"] else { throw failure("integrity_check: \(problems.prefix(3).joined(separator: "; "))") }
             for table in schema.tables {
-                let rows: Int64 = try copy.scalar("SELECT count(*) FROM \(ForeignSchema.quoted(table.name))") ?? -1
+                let rows: Int64 = try copy.scalar("SELECT count(*) FROM \(SQLIdentifier.quoted(table.name))") ?? -1
                 guard rows == table.rows else { throw failure("table \(table.name) has \(rows) rows, the source \(table.rows)") }
             }
             let names = Set(try copy.fetchAll("SELECT type || ' ' || name FROM sqlite_master").map { try $0.get(0, as: String.self) })

@@ -217,14 +217,14 @@ final class ForeignDatabase {
 
     /// `count(*)` of a table.
     func count(_ table: String) throws -> Int64 {
-        try scalar("SELECT count(*) FROM \(ForeignSchema.quoted(table))") ?? 0
+        try scalar("SELECT count(*) FROM \(SQLIdentifier.quoted(table))") ?? 0
     }
 
     /// Every row of `table` in rowid order: its rowid first (column
     /// `table.rowidAlias`) when it has one, then every column in order.
     func rows(of table: ForeignSchema.Table, _ body: (ForeignRow) throws -> Void) throws {
-        let columns = table.columns.map { ForeignSchema.quoted($0.name) }.joined(separator: ", ")
-        let name = ForeignSchema.quoted(table.name)
+        let columns = table.columns.map { SQLIdentifier.quoted($0.name) }.joined(separator: ", ")
+        let name = SQLIdentifier.quoted(table.name)
         if let alias = table.rowidAlias {
             try forEachRow("SELECT \(alias)\(columns.isEmpty ? "" : ", " + columns) FROM \(name) ORDER BY \(alias)", [], body)
         } else {

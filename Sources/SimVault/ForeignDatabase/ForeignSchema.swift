@@ -59,7 +59,7 @@ struct ForeignSchema {
             var columns: [Column] = []
             // A virtual table whose module SQLite lacks (FTS5) has no
             // columns to tell; its statement says the rest.
-            try database.attempt("PRAGMA table_info(\(Self.quoted(entry.name)))") { foreign in
+            try database.attempt("PRAGMA table_info(\(SQLIdentifier.quoted(entry.name)))") { foreign in
                 let row = foreign.row
                 columns.append(Column(
                     name: row.text("name") ?? "", declaredType: row.text("type") ?? "", isNotNull: row.integer("notnull") == 1,
@@ -69,7 +69,7 @@ struct ForeignSchema {
             if !entry.isVirtual {
                 let names = Set(columns.map { $0.name.lowercased() })
                 for candidate in ["rowid", "_rowid_", "oid"] where !names.contains(candidate) {
-                    if case .success = try database.attempt("SELECT \(candidate) FROM \(Self.quoted(entry.name)) LIMIT 0") {
+                    if case .success = try database.attempt("SELECT \(candidate) FROM \(SQLIdentifier.quoted(entry.name)) LIMIT 0") {
                         alias = candidate
                     }
                     break
@@ -78,10 +78,5 @@ struct ForeignSchema {
             tables.append(Table(name: entry.name, columns: columns, rowidAlias: alias, isVirtual: entry.isVirtual))
         }
         self.tables = tables
-    }
-
-    /// `name` as an SQL identifier: in double quotes, inner quotes doubled.
-    static func quoted(_ name: String) -> String {
-        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

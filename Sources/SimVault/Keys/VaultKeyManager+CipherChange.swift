@@ -121,7 +121,7 @@ extension VaultKeyManager {
             let tables = try original.fetchAll("SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name")
                 .map { try $0.get(0, as: String.self) }
             for table in tables {
-                let quoted = "\"" + table.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+                let quoted = SQLIdentifier.quoted(table)
                 let expected: Int64 = try original.scalar("SELECT count(*) FROM main.\(quoted)") ?? -1
                 let copied: Int64 = try connection.scalar("SELECT count(*) FROM \(quoted)") ?? -2
                 guard copied == expected else { throw failure("table \(table) has \(copied) rows, the vault \(expected)") }

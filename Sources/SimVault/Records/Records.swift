@@ -69,8 +69,8 @@ extension Connection {
     public func insert<T: PersistableRecord>(_ record: T) throws -> Int64 {
         let values = try RecordEncoder.values(of: record).filter { !$0.value.isNull }
         let columns = values.keys.sorted()
-        let quoted = columns.map { "\"\($0.replacingOccurrences(of: "\"", with: "\"\""))\"" }
-        let table = "\"\(T.databaseTableName.replacingOccurrences(of: "\"", with: "\"\""))\""
+        let quoted = columns.map(SQLIdentifier.quoted)
+        let table = SQLIdentifier.quoted(T.databaseTableName)
         let sql = columns.isEmpty ? "INSERT INTO \(table) DEFAULT VALUES"
             : "INSERT INTO \(table) (\(quoted.joined(separator: ", "))) VALUES (\(columns.map { ":" + $0 }.joined(separator: ", ")))"
         try withStatement(sql) { statement in
