@@ -52,7 +52,7 @@ extension Vault {
     public func perform<T: Sendable>(_ body: @escaping @Sendable (Vault) throws -> T) async throws -> T {
         try await performSlots.wait()
         defer { performSlots.signal() }
-        return try await Self.offload { try body(self) }
+        return try await EncryptedDatabase.offload { try body(self) }
     }
 
     // MARK: - Schema-checked access

@@ -36,7 +36,7 @@ final class ReaderPool: @unchecked Sendable {
     func withReader<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
         try await slots.wait()
         defer { slots.signal() }
-        return try await Vault.offload { try self.withHeldSlot(body) }
+        return try await EncryptedDatabase.offload { try self.withHeldSlot(body) }
     }
 
     /// `body` with an idle reader, or a new one; the caller holds a slot.

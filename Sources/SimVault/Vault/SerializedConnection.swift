@@ -53,7 +53,7 @@ final class SerializedConnection: @unchecked Sendable {
     func withAsyncTurn<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await asyncTurns.wait()
         defer { asyncTurns.signal() }
-        return try await Vault.offload(work)
+        return try await EncryptedDatabase.offload(work)
     }
 
     /// Keeps `work` for the next ``transaction(_:)``, after earlier deferred

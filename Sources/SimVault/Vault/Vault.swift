@@ -181,12 +181,6 @@ public final class Vault: Sendable {
 
     deinit { close() }
 
-    /// ``EncryptedDatabase``'s offload (the pool and the writer call it by
-    /// this name).
-    static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await EncryptedDatabase.offload(work)
-    }
-
     // MARK: - Schema
 
     /// The vault's schema version (`PRAGMA user_version`).
